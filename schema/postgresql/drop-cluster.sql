@@ -1,0 +1,7 @@
+-- Drops the cluster tables (postgresql). Run before dropping Spring Batch's tables: the cluster tables
+-- reference BATCH_JOB_EXECUTION and BATCH_STEP_EXECUTION.
+
+DROP TABLE IF EXISTS BATCH_PARTITIONS;
+DROP TABLE IF EXISTS BATCH_JOB_COORDINATION;
+DROP TABLE IF EXISTS BATCH_NODES;
+DROP TABLE IF EXISTS BATCH_JOB_PHASE_EVENTS;
