@@ -1,0 +1,229 @@
+"""Open a database: URL, engine, session settings, dialect detection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from springbatch_py.db import detect
+from springbatch_py.db.dialect import Dialect
+from springbatch_py.db.settings import DatabaseSettings
+from springbatch_py.db.statements import StatementCatalog, load_catalog
+from springbatch_py.errors import ConfigurationError, DatabaseUnavailableError
+
+#: The driver springbatch-py uses for each backend.
+DRIVERS: dict[str, str] = {
+    "postgresql": "psycopg",
+    "mysql": "pymysql",
+    "mariadb": "pymysql",
+    "oracle": "oracledb",
+    "sqlite": "pysqlite",
+}
+
+_EXAMPLE = "for example sqlite:///springbatch.db or postgresql+psycopg://user@host:5432/db"
+
+
+def redact(url: str) -> str:
+    """Hide the password of a URL for messages."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse ``url`` and pin springbatch-py's driver for its backend.
+
+    ``postgresql://`` becomes ``postgresql+psycopg://``, ``mysql://`` becomes
+    ``mysql+pymysql://`` and so on; another explicit driver is refused.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(f"invalid database URL {redact(str(url))!r}; {_EXAMPLE}") from None
+    backend = parsed.get_backend_name()
+    detect.vendor_for_backend(backend)
+    wanted = DRIVERS[backend]
+    if "+" not in parsed.drivername:
+        return parsed.set(drivername=f"{backend}+{wanted}")
+    if parsed.get_driver_name() != wanted:
+        raise ConfigurationError(
+            f"driver {parsed.get_driver_name()!r} is not supported for {backend}; "
+            f"use {backend}+{wanted}://"
+        )
+    return parsed
+
+
+def one_line(error: BaseException) -> str:
+    """A database error as one line, without SQL or traceback."""
+    orig = error.orig if isinstance(error, DBAPIError) else error
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        message = f"{args[1]} (error {args[0]})"  # PyMySQL: (code, message)
+    else:
+        message = str(orig) or type(orig).__name__
+    return re.sub(r"\s+", " ", message).strip()
+
+
+def _sqlite_path(url: URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def create_engine(
+    url: str | URL, settings: DatabaseSettings, *, must_exist: bool = False, **kwargs: Any
+) -> Engine:
+    """Create an engine whose connections use the settings' session time zone.
+
+    ``must_exist`` refuses a SQLite URL whose file does not exist (SQLite would create it).
+    """
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
+    connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+    if backend == "sqlite":
+        path = _sqlite_path(parsed)
+        if path is not None and must_exist and not path.is_file():
+            raise DatabaseUnavailableError(f"SQLite database file {path} does not exist")
+        if path is not None and not path.parent.is_dir():
+            raise DatabaseUnavailableError(
+                f"folder {path.parent} for the SQLite file does not exist"
+            )
+        # Several node processes share one file: wait for locks rather than fail at once.
+        connect_args.setdefault("timeout", 30)
+    elif backend in ("postgresql", "mysql", "mariadb"):
+        connect_args.setdefault("connect_timeout", 10)
+    elif backend == "oracle":
+        connect_args.setdefault("tcp_connect_timeout", 10)
+    try:
+        engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ConfigurationError(f"cannot use {redact(str(url))}: {exc}") from None
+    install_session_settings(engine, settings)
+    return engine
+
+
+def install_session_settings(engine: Engine, settings: DatabaseSettings) -> None:
+    """Apply the session settings to every new connection of ``engine``."""
+    vendor = detect.vendor_for_backend(engine.dialect.name)
+    setup = vendor.session_setup_sql(settings.zone)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if engine.dialect.name == "sqlite":
+            # Let SQLAlchemy's BEGIN (below) delimit transactions instead of the sqlite3
+            # module's implicit ones, so that DDL is transactional too; enforce foreign keys.
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute("PRAGMA foreign_keys = ON")
+            return
+        cursor = dbapi_connection.cursor()
+        try:
+            for statement in setup:
+                cursor.execute(statement)
+        except Exception as exc:
+            raise ConfigurationError(
+                f"cannot set the session time zone {settings.time_zone!r}: {one_line(exc)}"
+                + (
+                    " (load the server's time-zone tables with mysql_tzinfo_to_sql, or use UTC)"
+                    if engine.dialect.name in ("mysql", "mariadb")
+                    else ""
+                )
+            ) from None
+        finally:
+            cursor.close()
+        # SET inside an open transaction would be undone by the pool's reset-on-return rollback.
+        dbapi_connection.commit()
+
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """An engine with springbatch-py's settings and its detected dialect.
+
+    Open one with :meth:`open`; everything that touches SQL receives a :class:`Database`.
+    """
+
+    def __init__(self, engine: Engine, dialect: Dialect, settings: DatabaseSettings) -> None:
+        self.engine = engine
+        self.dialect = dialect
+        self.settings = settings
+
+    @classmethod
+    def open(
+        cls,
+        url: str | URL,
+        settings: DatabaseSettings | None = None,
+        *,
+        must_exist: bool = False,
+        **engine_kwargs: Any,
+    ) -> Database:
+        """Create the engine, connect once and detect the dialect."""
+        settings = settings or DatabaseSettings()
+        engine = create_engine(url, settings, must_exist=must_exist, **engine_kwargs)
+        try:
+            with engine.connect() as connection:
+                dialect = detect.detect(connection, settings.zone)
+        except DBAPIError as exc:
+            engine.dispose()
+            raise DatabaseUnavailableError(
+                f"cannot connect to {redact(engine.url.render_as_string(hide_password=True))}: "
+                f"{one_line(exc)}"
+            ) from None
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, dialect, settings)
+
+    @property
+    def url(self) -> str:
+        """The URL, password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def statements(self) -> StatementCatalog:
+        """The named statements of this dialect."""
+        return load_catalog(self.dialect.name)
+
+    def describe(self) -> str:
+        """One line: product, version and URL."""
+        version = ".".join(map(str, self.dialect.server_version))
+        return f"{self.dialect.product} {version} at {self.url}"
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside a transaction, committed on success."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    def connect(self) -> Connection:
+        """A plain connection (the caller manages transactions)."""
+        return self.engine.connect()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def database_now(db: Database, connection: Connection) -> datetime:
+    """The database clock, as a naive wall-clock time of the configured zone."""
+    value = db.dialect.read_timestamp(db.statements["clock_now"].run(connection).scalar())
+    if value is None:
+        raise DatabaseUnavailableError(f"{db.dialect.product} returned no clock value")
+    return value

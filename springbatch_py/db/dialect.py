@@ -1,0 +1,141 @@
+"""The dialect protocol: capability flags, SQL fragment builders and type binding.
+
+:class:`Dialect` holds the portable defaults. Each vendor module under
+:mod:`springbatch_py.db.vendors` overrides only what its database does differently and says why.
+A :class:`Dialect` is detected once per engine (see :mod:`springbatch_py.db.detect`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from springbatch_py.db.model import ColumnType, Family, Kind
+
+#: Capability names a test or the conformance suite can ask for.
+CAPABILITIES: tuple[str, ...] = (
+    "sequences",
+    "skip_locked",
+    "listen_notify",
+    "update_returning",
+    "transactional_ddl",
+    "empty_string_is_null",
+    "millisecond_clock",
+)
+
+
+class Dialect:
+    """Portable SQL; vendors override what differs.
+
+    Parameters
+    ----------
+    server_version:
+        The server's version as a tuple of integers.
+    time_zone:
+        The zone in which stored Spring Batch times are naive wall-clock times, and the session
+        zone of every connection.
+    """
+
+    #: Folder name under ``schema/`` and ``dialects/``.
+    name: ClassVar[str] = "portable"
+    #: Human name for messages.
+    product: ClassVar[str] = "SQL"
+
+    # -- capability flags (class defaults; a vendor may refine them per server version) --------
+    sequences: bool = False
+    skip_locked: bool = False
+    listen_notify: bool = False
+    update_returning: bool = False
+    transactional_ddl: bool = False
+    empty_string_is_null: bool = False
+    #: The age expression resolves milliseconds (not whole seconds).
+    millisecond_clock: bool = True
+    #: Table names compare case-sensitively (MySQL/MariaDB with lower_case_table_names=0).
+    case_sensitive_table_names: bool = False
+    #: Spelling of the cluster table names in this dialect's DDL and statements.
+    cluster_tables_lower_case: ClassVar[bool] = False
+
+    def __init__(self, server_version: tuple[int, ...], time_zone: ZoneInfo) -> None:
+        self.server_version = server_version
+        self.time_zone = time_zone
+
+    def __repr__(self) -> str:
+        version = ".".join(str(p) for p in self.server_version)
+        return f"<{type(self).__name__} {self.product} {version} zone={self.time_zone.key}>"
+
+    # -- capabilities ------------------------------------------------------------------------
+
+    def supports(self, capability: str) -> bool:
+        """Whether this dialect has ``capability`` (one of :data:`CAPABILITIES`)."""
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}")
+        return bool(getattr(self, capability))
+
+    def capabilities(self) -> dict[str, bool]:
+        """Every capability and whether this dialect has it."""
+        return {c: self.supports(c) for c in CAPABILITIES}
+
+    # -- session -----------------------------------------------------------------------------
+
+    @classmethod
+    def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
+        """Statements run on every new connection to set the session time zone."""
+        return []
+
+    # -- names -------------------------------------------------------------------------------
+
+    def table_name(self, name: str, family: Family) -> str:
+        """How the DDL of this dialect spells the table ``name``."""
+        if family == "cluster" and self.cluster_tables_lower_case:
+            return name.lower()
+        return name
+
+    def same_name(self, a: str, b: str) -> bool:
+        """Whether two table names denote the same table."""
+        return a == b if self.case_sensitive_table_names else a.upper() == b.upper()
+
+    # -- SQL fragments -----------------------------------------------------------------------
+
+    def now_sql(self) -> str:
+        """The database clock, as the cluster library writes it into liveness columns."""
+        return "CURRENT_TIMESTAMP"
+
+    def age_ms_sql(self, column: str) -> str:
+        """Milliseconds elapsed since the timestamp in ``column``, on the database clock."""
+        return f"(EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - {column})) * 1000)"
+
+    # -- types -------------------------------------------------------------------------------
+
+    def column_type(self, column_type: ColumnType, family: Family) -> str:
+        """The physical type of a model column, as :meth:`normalize_type` spells it."""
+        kind, length = column_type.kind, column_type.length
+        if kind is Kind.INT64:
+            return "BIGINT"
+        if kind is Kind.VARCHAR:
+            return f"VARCHAR({length})"
+        if kind is Kind.CHAR:
+            return f"CHAR({length})"
+        if kind is Kind.TIMESTAMP:
+            return "TIMESTAMP"
+        if kind is Kind.CLOB:
+            return "CLOB"
+        return "SMALLINT"
+
+    def normalize_type(self, type_text: str) -> str:
+        """Canonical spelling of a type, from DDL text or a reflected type's compiled text."""
+        text = re.sub(r"\s+", " ", type_text.strip().upper())
+        return re.sub(r"\s*,\s*", ",", re.sub(r"\s*\(\s*", "(", text)).replace(" )", ")")
+
+    def bind_timestamp(self, value: datetime | None) -> Any:
+        """Convert a naive wall-clock time of the configured zone to what the column stores."""
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(self.time_zone).replace(tzinfo=None)
+        return value
+
+    def read_timestamp(self, value: Any) -> datetime | None:
+        """Convert a stored timestamp to a naive wall-clock time of the configured zone."""
+        if value is None or isinstance(value, datetime):
+            return value
+        raise TypeError(f"unexpected timestamp value {value!r} from {self.product}")

@@ -1,0 +1,60 @@
+"""MySQL and MariaDB: what differs from the portable dialect."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from springbatch_py.db.dialect import Dialect
+from springbatch_py.db.model import ColumnType, Family, Kind
+
+
+class MySQLDialect(Dialect):
+    """MySQL 8, through PyMySQL."""
+
+    name: ClassVar[str] = "mysql"
+    product: ClassVar[str] = "MySQL"
+    skip_locked = True
+    # The cluster DDL and every coordination statement spell these tables in lower case, and
+    # MySQL compares table names case-sensitively on Linux.
+    cluster_tables_lower_case: ClassVar[bool] = True
+    # TIMESTAMPDIFF(SECOND, ...) truncates to whole seconds (and the cluster columns hold seconds).
+    millisecond_clock = False
+    case_sensitive_table_names = True
+
+    @classmethod
+    def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
+        # An offset needs no time-zone tables on the server; named zones do.
+        zone = "+00:00" if time_zone.key in ("UTC", "Etc/UTC", "Etc/UCT", "UCT") else time_zone.key
+        return [f"SET time_zone = '{zone}'"]
+
+    def age_ms_sql(self, column: str) -> str:
+        return f"(TIMESTAMPDIFF(SECOND, {column}, NOW()) * 1000)"
+
+    def column_type(self, column_type: ColumnType, family: Family) -> str:
+        if column_type.kind is Kind.TIMESTAMP:
+            # Spring Batch uses DATETIME(6) (a wall clock, microseconds); the cluster library uses
+            # TIMESTAMP (UTC-stored, converted by the session zone, whole seconds).
+            return "DATETIME(6)" if family == "batch" else "TIMESTAMP"
+        if column_type.kind is Kind.CLOB:
+            return "TEXT"
+        return super().column_type(column_type, family)
+
+    def normalize_type(self, type_text: str) -> str:
+        text = super().normalize_type(type_text)
+        # Integer display widths (BIGINT(20)) are cosmetic and deprecated.
+        return re.sub(r"^(BIGINT|SMALLINT|INT|INTEGER|TINYINT)\(\d+\)", r"\1", text)
+
+
+class MariaDBDialect(MySQLDialect):
+    """MariaDB 10.6 and later, through PyMySQL."""
+
+    name: ClassVar[str] = "mariadb"
+    product: ClassVar[str] = "MariaDB"
+
+    def __init__(self, server_version: tuple[int, ...], time_zone: ZoneInfo) -> None:
+        super().__init__(server_version, time_zone)
+        # Sequences arrived in 10.3, SKIP LOCKED in 10.6.
+        self.sequences = server_version >= (10, 3)
+        self.skip_locked = server_version >= (10, 6)

@@ -1,0 +1,54 @@
+"""Oracle: what differs from the portable dialect."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from springbatch_py.db.dialect import Dialect
+from springbatch_py.db.model import ColumnType, Family, Kind
+
+
+class OracleDialect(Dialect):
+    """Oracle Database 19c and later, through python-oracledb."""
+
+    name: ClassVar[str] = "oracle"
+    product: ClassVar[str] = "Oracle"
+    sequences = True
+    skip_locked = True
+    # '' is NULL in Oracle: an empty exit message reads back as NULL.
+    empty_string_is_null = True
+    # The cluster's age expression casts to DATE, which drops fractions of a second.
+    millisecond_clock = False
+
+    @classmethod
+    def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
+        return [f"ALTER SESSION SET TIME_ZONE = '{time_zone.key}'"]
+
+    def now_sql(self) -> str:
+        # The cluster library writes SYSTIMESTAMP (server OS zone), not the session-zone clock.
+        return "SYSTIMESTAMP"
+
+    def age_ms_sql(self, column: str) -> str:
+        return f"((CAST(SYSTIMESTAMP AS DATE) - CAST({column} AS DATE)) * 24 * 60 * 60 * 1000)"
+
+    def column_type(self, column_type: ColumnType, family: Family) -> str:
+        kind, length = column_type.kind, column_type.length
+        if kind is Kind.INT64:
+            return "NUMBER(19,0)"
+        if kind is Kind.VARCHAR:
+            return f"VARCHAR2({length})"
+        if kind is Kind.TIMESTAMP:
+            # Spring Batch declares nanoseconds; the cluster DDL takes the default precision.
+            return "TIMESTAMP(9)" if family == "batch" else "TIMESTAMP(6)"
+        if kind is Kind.FLAG:
+            return "NUMBER(1,0)"
+        return super().column_type(column_type, family)
+
+    def normalize_type(self, type_text: str) -> str:
+        text = super().normalize_type(type_text)
+        # VARCHAR is VARCHAR2; length semantics (CHAR or BYTE) are not compared.
+        text = re.sub(r"^N?VARCHAR2?\((\d+)(?: (?:CHAR|BYTE))?\)$", r"VARCHAR2(\1)", text)
+        text = re.sub(r"^NUMBER\((\d+)\)$", r"NUMBER(\1,0)", text)
+        return "TIMESTAMP(6)" if text == "TIMESTAMP" else text
