@@ -1,0 +1,413 @@
+"""Scratch databases on every engine springbatch-py supports, for tests and the conformance suite.
+
+Each engine finds a server in this order:
+
+1. ``SPRINGBATCH_TEST_<ENGINE>_URL`` (``POSTGRESQL``, ``MARIADB``, ``MYSQL``, ``ORACLE``): an admin
+   URL on a server where scratch databases (Oracle: users) may be created;
+2. the local server of a developer machine (PostgreSQL on 127.0.0.1:5432 as ``postgres``, MariaDB
+   on 127.0.0.1:3306 as ``root``) when it answers;
+3. a container started through testcontainers when a Docker engine is reachable (PostgreSQL,
+   MySQL 8, Oracle Free).
+
+SQLite needs no server. Each scratch database has a unique name (``sbpy_t_<epoch>_<random>``) and
+is dropped after use; scratch databases left by a crashed run are dropped once they are six hours
+old.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from springbatch_py.db.database import one_line, parse_url
+
+#: Engine names, in the order the matrix shows them.
+ENGINES: tuple[str, ...] = ("sqlite", "postgresql", "mariadb", "mysql", "oracle")
+
+PREFIX = "sbpy_t_"
+STALE_AFTER_S = 6 * 3600
+
+LOCAL_DEFAULTS: dict[str, str] = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    "mariadb": "mariadb+pymysql://root@127.0.0.1:3306/",
+}
+
+
+def env_var(engine: str) -> str:
+    """The environment variable naming an engine's admin URL."""
+    return f"SPRINGBATCH_TEST_{engine.upper()}_URL"
+
+
+def scratch_name() -> str:
+    """A unique scratch database name that records its creation time."""
+    return f"{PREFIX}{int(time.time())}_{secrets.token_hex(4)}"
+
+
+def _is_stale(name: str) -> bool:
+    try:
+        created = int(name[len(PREFIX) :].split("_")[0])
+    except ValueError:
+        return False
+    return time.time() - created > STALE_AFTER_S
+
+
+@dataclass
+class ScratchDatabase:
+    """A database created for one test; :meth:`drop` removes it."""
+
+    url: str
+    name: str
+    _drop: Callable[[], None]
+
+    def drop(self) -> None:
+        """Remove the database."""
+        self._drop()
+
+
+class Provider(ABC):
+    """Finds a server for one engine and creates scratch databases on it."""
+
+    name: str
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._probed = False
+        self.available = False
+        self.reason = ""
+        self.source = ""
+        self.created = 0
+
+    def probe(self) -> bool:
+        """Find a server (once); return whether the engine is available."""
+        with self._lock:
+            if not self._probed:
+                self._probed = True
+                try:
+                    self.source = self._find()
+                    self.available = True
+                except Unavailable as exc:
+                    self.reason = str(exc)
+        return self.available
+
+    @abstractmethod
+    def _find(self) -> str:
+        """Locate a server; return a description of it or raise :class:`Unavailable`."""
+
+    @abstractmethod
+    def create(self) -> ScratchDatabase:
+        """Create a scratch database."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the provider started."""
+
+
+class Unavailable(Exception):
+    """An engine has no reachable server; the message says why."""
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+
+
+class SQLiteProvider(Provider):
+    """Database files in a temporary folder."""
+
+    name = "sqlite"
+
+    def _find(self) -> str:
+        import sqlite3
+
+        self._folder = Path(tempfile.mkdtemp(prefix="sbpy-sqlite-"))
+        return f"embedded SQLite {sqlite3.sqlite_version}"
+
+    def create(self) -> ScratchDatabase:
+        name = scratch_name()
+        path = self._folder / f"{name}.db"
+        self.created += 1
+
+        def drop() -> None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(f"{path}{suffix}").unlink()
+
+        return ScratchDatabase(f"sqlite:///{path}", name, drop)
+
+    def close(self) -> None:
+        if getattr(self, "_folder", None):
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+# -- server engines ----------------------------------------------------------------------------
+
+
+def docker_reachable() -> tuple[bool, str]:
+    """Whether a Docker engine answers (testcontainers needs one)."""
+    host = os.environ.get("DOCKER_HOST")
+    if not host and not Path("/var/run/docker.sock").exists():
+        return (
+            False,
+            "no Docker engine for testcontainers (no DOCKER_HOST, no /var/run/docker.sock)",
+        )
+    try:
+        import docker
+    except ImportError:
+        return False, "the docker package is not installed"
+    with warnings.catch_warnings():
+        # A client that fails half-way leaves its socket to the garbage collector.
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            client = docker.from_env(timeout=3)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        except Exception as exc:  # docker raises several unrelated types
+            return False, f"no Docker engine reachable for testcontainers ({one_line(exc)[:100]})"
+        finally:
+            gc.collect()
+    return True, ""
+
+
+class ServerProvider(Provider):
+    """An engine reached through an admin URL."""
+
+    product: str = ""
+    image: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.admin_url: URL | None = None
+        self._container: Any = None
+        self._admin: sa.Engine | None = None
+
+    def _find(self) -> str:
+        reasons = []
+        explicit = os.environ.get(env_var(self.name))
+        if explicit:
+            return self._use(explicit, f"{env_var(self.name)}")
+        reasons.append(f"{env_var(self.name)} is not set")
+        local = LOCAL_DEFAULTS.get(self.name)
+        if local:
+            try:
+                return self._use(local, "local server")
+            except Unavailable as exc:
+                reasons.append(f"local server: {exc}")
+        if self.image:
+            ok, why = docker_reachable()
+            if ok:
+                return self._use(self._start_container(), f"container {self.image}")
+            reasons.append(why)
+        raise Unavailable("; ".join(reasons))
+
+    def _use(self, url: str, source: str) -> str:
+        admin_url = parse_url(url)
+        engine = sa.create_engine(
+            admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, **self._engine_kwargs()
+        )
+        try:
+            with engine.connect() as connection:
+                self._check_product(connection)
+                self._sweep(connection)
+        except Unavailable:
+            engine.dispose()
+            raise
+        except Exception as exc:
+            engine.dispose()
+            raise Unavailable(f"{admin_url.render_as_string()}: {one_line(exc)}") from None
+        self.admin_url = admin_url
+        self._admin = engine
+        return f"{source} {admin_url.render_as_string(hide_password=True)}"
+
+    def _engine_kwargs(self) -> dict[str, Any]:
+        return {"connect_args": {"connect_timeout": 3}}
+
+    def _check_product(self, connection: sa.Connection) -> None:
+        """Raise :class:`Unavailable` when the server is not this engine's product."""
+
+    @abstractmethod
+    def _sweep(self, connection: sa.Connection) -> None:
+        """Drop scratch databases of crashed runs."""
+
+    @abstractmethod
+    def _start_container(self) -> str:
+        """Start a container; return its admin URL."""
+
+    @contextlib.contextmanager
+    def admin(self) -> Iterator[sa.Connection]:
+        """An autocommit connection with admin rights."""
+        assert self._admin is not None
+        with self._admin.connect() as connection:
+            yield connection
+
+    def close(self) -> None:
+        if self._admin is not None:
+            self._admin.dispose()
+        if self._container is not None:
+            with contextlib.suppress(Exception):
+                self._container.stop()
+
+
+class PostgreSQLProvider(ServerProvider):
+    """Scratch databases on a PostgreSQL server."""
+
+    name = "postgresql"
+    image = "postgres:16-alpine"
+
+    def _sweep(self, connection: sa.Connection) -> None:
+        names = connection.execute(
+            sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": PREFIX + "%"}
+        ).scalars()
+        for name in list(names):
+            if _is_stale(name):
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _start_container(self) -> str:
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer(self.image, driver="psycopg")
+        container.start()
+        self._container = container
+        return str(container.get_connection_url())
+
+    def create(self) -> ScratchDatabase:
+        assert self.admin_url is not None
+        name = scratch_name()
+        with self.admin() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self.created += 1
+
+        def drop() -> None:
+            with self.admin() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        url = self.admin_url.set(database=name).render_as_string(hide_password=False)
+        return ScratchDatabase(url, name, drop)
+
+
+class MySQLFamilyProvider(ServerProvider):
+    """Scratch databases on a MySQL or MariaDB server."""
+
+    want_mariadb = False
+
+    def _check_product(self, connection: sa.Connection) -> None:
+        version = str(connection.exec_driver_sql("SELECT VERSION()").scalar())
+        if ("mariadb" in version.lower()) != self.want_mariadb:
+            raise Unavailable(f"the server is {version}, not {self.product}")
+
+    def _sweep(self, connection: sa.Connection) -> None:
+        names = connection.exec_driver_sql("SHOW DATABASES").scalars()
+        for name in list(names):
+            if name.startswith(PREFIX) and _is_stale(name):
+                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+    def create(self) -> ScratchDatabase:
+        assert self.admin_url is not None
+        name = scratch_name()
+        with self.admin() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE `{name}`")
+        self.created += 1
+
+        def drop() -> None:
+            with self.admin() as connection:
+                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+        url = self.admin_url.set(database=name).render_as_string(hide_password=False)
+        return ScratchDatabase(url, name, drop)
+
+
+class MariaDBProvider(MySQLFamilyProvider):
+    """MariaDB (local server or a URL; no container)."""
+
+    name = "mariadb"
+    product = "MariaDB"
+    want_mariadb = True
+
+    def _start_container(self) -> str:  # pragma: no cover - image is None
+        raise Unavailable("no MariaDB container configured")
+
+
+class MySQLProvider(MySQLFamilyProvider):
+    """MySQL 8 (a URL or a container)."""
+
+    name = "mysql"
+    product = "MySQL"
+    image = "mysql:8.0"
+
+    def _start_container(self) -> str:
+        from testcontainers.mysql import MySqlContainer
+
+        container = MySqlContainer(self.image, username="root", password="test", dialect="pymysql")
+        container.start()
+        self._container = container
+        return str(container.get_connection_url())
+
+
+class OracleProvider(ServerProvider):
+    """Scratch users (schemas) on an Oracle server (a URL or an Oracle Free container)."""
+
+    name = "oracle"
+    product = "Oracle"
+    image = "gvenzl/oracle-free:slim-faststart"
+
+    def _engine_kwargs(self) -> dict[str, Any]:
+        return {"connect_args": {"tcp_connect_timeout": 3}}
+
+    def _sweep(self, connection: sa.Connection) -> None:
+        names = connection.execute(
+            sa.text("SELECT username FROM all_users WHERE username LIKE :p"),
+            {"p": PREFIX.upper() + "%"},
+        ).scalars()
+        for name in list(names):
+            if _is_stale(name.lower()):
+                connection.exec_driver_sql(f"DROP USER {name} CASCADE")
+
+    def _start_container(self) -> str:
+        from testcontainers.oracle import OracleDbContainer
+
+        container = OracleDbContainer(self.image)
+        container.start()
+        self._container = container
+        return str(container.get_connection_url())
+
+    def create(self) -> ScratchDatabase:
+        assert self.admin_url is not None
+        name = scratch_name()
+        password = "P" + secrets.token_hex(8)
+        with self.admin() as connection:
+            connection.exec_driver_sql(
+                f'CREATE USER {name} IDENTIFIED BY "{password}" QUOTA UNLIMITED ON USERS'
+            )
+            connection.exec_driver_sql(
+                f"GRANT CREATE SESSION, CREATE TABLE, CREATE SEQUENCE TO {name}"
+            )
+        self.created += 1
+
+        def drop() -> None:
+            with self.admin() as connection:
+                connection.exec_driver_sql(f"DROP USER {name} CASCADE")
+
+        url = self.admin_url.set(username=name, password=password)
+        return ScratchDatabase(url.render_as_string(hide_password=False), name, drop)
+
+
+PROVIDERS: dict[str, Callable[[], Provider]] = {
+    "sqlite": SQLiteProvider,
+    "postgresql": PostgreSQLProvider,
+    "mariadb": MariaDBProvider,
+    "mysql": MySQLProvider,
+    "oracle": OracleProvider,
+}

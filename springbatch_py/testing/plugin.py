@@ -1,0 +1,158 @@
+"""pytest plugin: the engine matrix.
+
+A test that asks for the ``engine``, ``database_url`` or ``database`` fixture runs once per
+engine (sqlite, postgresql, mariadb, mysql, oracle) against a fresh scratch database that is
+dropped afterwards. An engine without a server is skipped with its reason, and the summary shows
+what ran where. ``SPRINGBATCH_TEST_REQUIRE=sqlite,postgresql,mariadb`` turns those skips into
+failures. ``--engines=sqlite,postgresql`` (or ``SPRINGBATCH_TEST_ENGINES``) limits the matrix.
+
+Markers:
+
+``@pytest.mark.requires("skip_locked", ...)``
+    skip engines whose dialect lacks a capability
+    (see :data:`springbatch_py.db.dialect.CAPABILITIES`).
+``@pytest.mark.engines("postgresql", ...)``
+    run only on these engines.
+
+Use it from a ``conftest.py`` with ``pytest_plugins = ["springbatch_py.testing.plugin"]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from springbatch_py.db.database import Database
+from springbatch_py.db.dialect import CAPABILITIES
+from springbatch_py.testing.engines import ENGINES, PROVIDERS, Provider
+
+REQUIRE_ENV = "SPRINGBATCH_TEST_REQUIRE"
+ENGINES_ENV = "SPRINGBATCH_TEST_ENGINES"
+
+_SELECTED = pytest.StashKey[list[str]]()
+_providers: dict[str, Provider] = {}
+_ran: Counter[str] = Counter()
+_skipped: Counter[str] = Counter()
+
+
+def _names(text: str | None, what: str) -> list[str]:
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown:
+        raise pytest.UsageError(f"{what}: unknown engine(s) {', '.join(unknown)}; known: {ENGINES}")
+    return names
+
+
+def required_engines() -> list[str]:
+    """Engines that must run (from ``SPRINGBATCH_TEST_REQUIRE``)."""
+    return _names(os.environ.get(REQUIRE_ENV), REQUIRE_ENV)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("springbatch-py")
+    group.addoption(
+        "--engines",
+        default=os.environ.get(ENGINES_ENV),
+        help="comma-separated engines to run (default: all)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requires(*capabilities): needs dialect capabilities")
+    config.addinivalue_line("markers", "engines(*names): run only on these engines")
+    selected = _names(config.getoption("--engines"), "--engines") or list(ENGINES)
+    missing = [n for n in required_engines() if n not in selected]
+    if missing:
+        raise pytest.UsageError(f"{REQUIRE_ENV} requires {missing}, excluded by --engines")
+    config.stash[_SELECTED] = selected
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" not in metafunc.fixturenames:
+        return
+    selected: list[str] = metafunc.config.stash[_SELECTED]
+    engines = [*selected]
+    marker = metafunc.definition.get_closest_marker("engines")
+    if marker is not None:
+        engines = [e for e in engines if e in marker.args]
+    metafunc.parametrize("engine", engines, indirect=True, ids=engines)
+
+
+def provider(name: str) -> Provider:
+    """The (session-wide) provider of an engine."""
+    if name not in _providers:
+        _providers[name] = PROVIDERS[name]()
+    return _providers[name]
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine this test instance runs on; skipped (or failed) when it has no server."""
+    name: str = request.param
+    found = provider(name)
+    if not found.probe():
+        _skipped[name] += 1
+        message = f"{name} unavailable: {found.reason}"
+        if name in required_engines():
+            pytest.fail(f"{message} (required by {REQUIRE_ENV})", pytrace=False)
+        pytest.skip(message)
+    _ran[name] += 1
+    return name
+
+
+@pytest.fixture
+def database_url(engine: str) -> Iterator[str]:
+    """URL of a fresh scratch database on ``engine``, dropped after the test."""
+    scratch = provider(engine).create()
+    try:
+        yield scratch.url
+    finally:
+        scratch.drop()
+
+
+@pytest.fixture
+def database(database_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """An open :class:`Database` on a fresh scratch database.
+
+    Skips when the dialect lacks a capability named by ``@pytest.mark.requires``.
+    """
+    db = Database.open(database_url)
+    try:
+        marker = request.node.get_closest_marker("requires")
+        for capability in marker.args if marker else ():
+            if capability not in CAPABILITIES:
+                pytest.fail(f"unknown capability {capability!r}", pytrace=False)
+            if not db.dialect.supports(capability):
+                pytest.skip(f"{db.dialect.product} lacks capability {capability}")
+        yield db
+    finally:
+        db.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _providers:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("springbatch-py engines")
+    required = required_engines()
+    for name in ENGINES:
+        found = _providers.get(name)
+        if found is None:
+            write(f"  {name:<11} not requested")
+        elif found.available:
+            write(
+                f"  {name:<11} ran {_ran[name]:>4} test(s) on {found.created:>4} database(s)  "
+                f"{found.source}"
+            )
+        else:
+            flag = "  (REQUIRED)" if name in required else ""
+            write(f"  {name:<11} skipped {_skipped[name]:>4}: {found.reason}{flag}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for found in _providers.values():
+        found.close()
+    _providers.clear()

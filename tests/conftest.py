@@ -1,0 +1,3 @@
+"""Test configuration: the engine matrix plugin."""
+
+pytest_plugins = ["springbatch_py.testing.plugin"]
