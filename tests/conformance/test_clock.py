@@ -1,0 +1,101 @@
+"""Session time zone and the database clock, on every live engine and in non-UTC zones.
+
+The cluster library measures liveness as "database now minus a stored timestamp". That only
+works when the times a node writes and the database clock agree on one zone: these tests bind a
+time a few seconds in the past in the configured zone and read its age back with the dialect's
+age expression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from springbatch_py.db.database import Database, database_now
+from springbatch_py.db.schema import create_schema
+from springbatch_py.db.settings import DatabaseSettings
+from springbatch_py.errors import ConfigurationError
+
+ZONES = ["UTC", "Asia/Tokyo", "America/New_York"]
+
+
+@pytest.fixture(params=ZONES)
+def zoned(request: pytest.FixtureRequest, database_url: str) -> Iterator[Database]:
+    zone: str = request.param
+    try:
+        db = Database.open(database_url, DatabaseSettings(time_zone=zone))
+    except ConfigurationError as exc:
+        # MySQL and MariaDB need their time-zone tables for named zones; say so clearly.
+        assert "time-zone tables" in str(exc), exc
+        pytest.skip(f"server has no time-zone tables for {zone}: {exc}")
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def test_database_clock_reads_in_the_configured_zone(zoned: Database) -> None:
+    with zoned.connect() as connection:
+        now = database_now(zoned, connection)
+    expected = datetime.now(zoned.settings.zone).replace(tzinfo=None)
+    assert abs(now - expected) < timedelta(seconds=5), (now, expected)
+
+
+def test_session_zone_is_set(zoned: Database) -> None:
+    statement = zoned.statements["clock_session_zone"]
+    if not statement.supported:
+        pytest.skip(f"{zoned.dialect.product}: {statement.unsupported}")
+    with zoned.connect() as connection:
+        reported = str(statement.run(connection).scalar())
+    zone = zoned.settings.time_zone
+    assert reported in ({zone, "+00:00", "Etc/UTC", "UTC"} if zone == "UTC" else {zone})
+
+
+def test_age_of_a_bound_time_matches_the_database_clock(zoned: Database) -> None:
+    create_schema(zoned, major=6)
+    dialect = zoned.dialect
+    nodes = dialect.table_name("BATCH_NODES", "cluster")
+    with zoned.begin() as connection:
+        past = database_now(zoned, connection) - timedelta(seconds=5)
+        connection.execute(
+            sa.text(
+                f"INSERT INTO {nodes} (NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, "
+                "CURRENT_LOAD) VALUES ('n1', :t, :t, 'ACTIVE', 0)"
+            ),
+            {"t": dialect.bind_timestamp(past)},
+        )
+    with zoned.connect() as connection:
+        age = connection.execute(
+            sa.text(f"SELECT {dialect.age_ms_sql('LAST_UPDATED_TIME')} FROM {nodes}")
+        ).scalar_one()
+    tolerance = 500 if dialect.millisecond_clock else 1500
+    assert abs(float(age) - 5000) <= tolerance, age
+
+
+def test_clock_fragment_and_statement_agree(database: Database) -> None:
+    with database.connect() as connection:
+        fragment = connection.execute(sa.text(f"SELECT {database.dialect.now_sql()}")).scalar()
+        statement = database_now(database, connection)
+    value = database.dialect.read_timestamp(fragment)
+    assert value is not None
+    if value.tzinfo is not None:
+        value = value.astimezone(database.settings.zone).replace(tzinfo=None)
+    assert abs(value - statement) < timedelta(seconds=2)
+
+
+def test_named_zone_error_is_one_clear_line(engine: str, database_url: str) -> None:
+    """A zone the server cannot use is refused when connecting, naming the zone."""
+    settings = DatabaseSettings(time_zone="Asia/Kathmandu")
+    try:
+        db = Database.open(database_url, settings)
+    except ConfigurationError as exc:
+        assert "Asia/Kathmandu" in str(exc) and "\n" not in str(exc)
+        return
+    with db, db.connect() as connection:
+        now = database_now(db, connection)
+    expected = datetime.now(ZoneInfo("Asia/Kathmandu")).replace(tzinfo=None)
+    assert abs(now - expected) < timedelta(seconds=5)
