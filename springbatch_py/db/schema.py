@@ -544,7 +544,8 @@ def _verify_generators(
     major: SpringBatchMajor | None,
     style: GeneratorStyle,
 ) -> list[str]:
-    """Check the generators; return the names of generator tables (not extra tables)."""
+    """Check the generators; return the table names they account for (not extra tables)."""
+    tables: list[str] = []
     if major is None:
         report.add(
             "missing",
@@ -565,7 +566,7 @@ def _verify_generators(
                 other,
                 f"belongs to Spring Batch {other_major}; the schema is {major}",
             )
-    tables = []
+            tables.append(other)
     for name in names:
         report.checked += 1
         if style == "sequence":
