@@ -191,23 +191,35 @@ def _ddl_connection(db: Database) -> Iterator[Connection]:
             yield connection
 
 
-def _execute(
-    connection: Connection, db: Database, sql: str, what: str, done: list[Action]
+def _apply(
+    connection: Connection,
+    db: Database,
+    statement: ddl.DdlStatement,
+    report: ChangeReport,
+    status: Literal["created", "dropped", "seeded"],
 ) -> sa.CursorResult[Any]:
+    """Run one DDL statement and record it; a failure names the object and what was done."""
     try:
         if db.dialect.transactional_ddl:
-            return connection.exec_driver_sql(sql)
-        with connection.begin():
-            return connection.exec_driver_sql(sql)
+            result = connection.exec_driver_sql(statement.sql)
+        else:
+            with connection.begin():
+                result = connection.exec_driver_sql(statement.sql)
     except DBAPIError as exc:
+        verb = {"created": "creating", "dropped": "dropping", "seeded": "seeding"}[status]
+        done = len([a for a in report.actions if a.status == status])
         kept = (
-            ""
-            if db.dialect.transactional_ddl or not done
-            else (
-                f" ({len(done)} object(s) were created before; run schema create again once fixed)"
-            )
+            f" ({done} object(s) were {status} before; run the command again once fixed)"
+            if done and not db.dialect.transactional_ddl
+            else ""
         )
-        raise SchemaError(f"{what} failed: {one_line(exc)}{kept}") from None
+        raise SchemaError(
+            f"{verb} {statement.kind} {statement.name} failed: {one_line(exc)}{kept}"
+        ) from None
+    if status != "seeded" or (result.rowcount or 0) > 0:
+        kind = "generator row" if status == "seeded" else statement.kind
+        report.actions.append(Action(status, kind, statement.name))
+    return result
 
 
 def _exists(inventory: Inventory, statement: ddl.DdlStatement) -> bool:
@@ -251,30 +263,15 @@ def create_schema(
     scripts = [f"spring-batch-{chosen}.sql"] + (["cluster.sql"] if cluster else [])
 
     report = ChangeReport(db.url, chosen)
-    created: list[Action] = []
     with _ddl_connection(db) as connection:
         for script in scripts:
             for statement in ddl.load_script(folder, script):
                 if statement.action == "seed":
-                    result = _execute(
-                        connection, db, statement.sql, f"seeding {statement.name}", created
-                    )
-                    if result.rowcount and result.rowcount > 0:
-                        report.actions.append(Action("seeded", "generator row", statement.name))
-                    continue
-                if _exists(inventory, statement):
+                    _apply(connection, db, statement, report, "seeded")
+                elif _exists(inventory, statement):
                     report.actions.append(Action("exists", statement.kind, statement.name))
-                    continue
-                _execute(
-                    connection,
-                    db,
-                    statement.sql,
-                    f"creating {statement.kind} {statement.name}",
-                    created,
-                )
-                action = Action("created", statement.kind, statement.name)
-                created.append(action)
-                report.actions.append(action)
+                else:
+                    _apply(connection, db, statement, report, "created")
     return report
 
 
@@ -300,19 +297,9 @@ def drop_schema(db: Database) -> ChangeReport:
                     seen.add(key)
                     statements.append(statement)
     report = ChangeReport(db.url, detect_major_quietly(inventory))
-    dropped: list[Action] = []
     with _ddl_connection(db) as connection:
         for statement in statements:
-            _execute(
-                connection,
-                db,
-                statement.sql,
-                f"dropping {statement.kind} {statement.name}",
-                dropped,
-            )
-            action = Action("dropped", statement.kind, statement.name)
-            dropped.append(action)
-            report.actions.append(action)
+            _apply(connection, db, statement, report, "dropped")
     return report
 
 

@@ -187,6 +187,9 @@ class ServerProvider(Provider):
 
     product: str = ""
     image: str | None = None
+    #: Statements that create and drop a scratch database ``{name}``.
+    create_sql: str = ""
+    drop_sql: str = ""
 
     def __init__(self) -> None:
         super().__init__()
@@ -253,6 +256,20 @@ class ServerProvider(Provider):
         with self._admin.connect() as connection:
             yield connection
 
+    def create(self) -> ScratchDatabase:
+        assert self.admin_url is not None
+        name = scratch_name()
+        with self.admin() as connection:
+            connection.exec_driver_sql(self.create_sql.format(name=name))
+        self.created += 1
+
+        def drop() -> None:
+            with self.admin() as connection:
+                connection.exec_driver_sql(self.drop_sql.format(name=name))
+
+        url = self.admin_url.set(database=name).render_as_string(hide_password=False)
+        return ScratchDatabase(url, name, drop)
+
     def close(self) -> None:
         if self._admin is not None:
             self._admin.dispose()
@@ -266,6 +283,8 @@ class PostgreSQLProvider(ServerProvider):
 
     name = "postgresql"
     image = "postgres:16-alpine"
+    create_sql = 'CREATE DATABASE "{name}"'
+    drop_sql = 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
 
     def _sweep(self, connection: sa.Connection) -> None:
         names = connection.execute(
@@ -273,7 +292,7 @@ class PostgreSQLProvider(ServerProvider):
         ).scalars()
         for name in list(names):
             if _is_stale(name):
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                connection.exec_driver_sql(self.drop_sql.format(name=name))
 
     def _start_container(self) -> str:
         from testcontainers.postgres import PostgresContainer
@@ -283,25 +302,13 @@ class PostgreSQLProvider(ServerProvider):
         self._container = container
         return str(container.get_connection_url())
 
-    def create(self) -> ScratchDatabase:
-        assert self.admin_url is not None
-        name = scratch_name()
-        with self.admin() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        self.created += 1
-
-        def drop() -> None:
-            with self.admin() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        url = self.admin_url.set(database=name).render_as_string(hide_password=False)
-        return ScratchDatabase(url, name, drop)
-
 
 class MySQLFamilyProvider(ServerProvider):
     """Scratch databases on a MySQL or MariaDB server."""
 
     want_mariadb = False
+    create_sql = "CREATE DATABASE `{name}`"
+    drop_sql = "DROP DATABASE IF EXISTS `{name}`"
 
     def _check_product(self, connection: sa.Connection) -> None:
         version = str(connection.exec_driver_sql("SELECT VERSION()").scalar())
@@ -312,21 +319,7 @@ class MySQLFamilyProvider(ServerProvider):
         names = connection.exec_driver_sql("SHOW DATABASES").scalars()
         for name in list(names):
             if name.startswith(PREFIX) and _is_stale(name):
-                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-
-    def create(self) -> ScratchDatabase:
-        assert self.admin_url is not None
-        name = scratch_name()
-        with self.admin() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE `{name}`")
-        self.created += 1
-
-        def drop() -> None:
-            with self.admin() as connection:
-                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-
-        url = self.admin_url.set(database=name).render_as_string(hide_password=False)
-        return ScratchDatabase(url, name, drop)
+                connection.exec_driver_sql(self.drop_sql.format(name=name))
 
 
 class MariaDBProvider(MySQLFamilyProvider):
