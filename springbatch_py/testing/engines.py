@@ -201,7 +201,10 @@ class ServerProvider(Provider):
         reasons = []
         explicit = os.environ.get(env_var(self.name))
         if explicit:
-            return self._use(explicit, f"{env_var(self.name)}")
+            try:
+                return self._use(explicit, env_var(self.name))
+            except Unavailable as exc:
+                raise Unavailable(f"{env_var(self.name)}: {exc}") from None
         reasons.append(f"{env_var(self.name)} is not set")
         local = LOCAL_DEFAULTS.get(self.name)
         if local:

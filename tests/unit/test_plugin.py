@@ -1,0 +1,74 @@
+"""The engine-matrix plugin itself: skips with reasons, required engines fail, capabilities."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+UNREACHABLE_ORACLE = "oracle+oracledb://u:p@127.0.0.1:1/?service_name=none"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.delenv("SPRINGBATCH_TEST_REQUIRE", raising=False)
+    monkeypatch.delenv("SPRINGBATCH_TEST_ENGINES", raising=False)
+    monkeypatch.setenv("SPRINGBATCH_TEST_ORACLE_URL", UNREACHABLE_ORACLE)
+    pytester.makeconftest('pytest_plugins = ["springbatch_py.testing.plugin"]')
+    pytester.makepyfile(
+        test_matrix="""
+import pytest
+
+def test_engine(engine):
+    assert engine in ("sqlite", "oracle")
+
+@pytest.mark.requires("listen_notify")
+def test_needs_notify(database):
+    assert database.dialect.listen_notify
+
+@pytest.mark.engines("sqlite")
+def test_only_sqlite(engine):
+    assert engine == "sqlite"
+"""
+    )
+    return pytester
+
+
+def test_absent_engine_is_skipped_with_its_reason(suite: pytest.Pytester) -> None:
+    result = suite.runpytest_subprocess("--engines", "sqlite,oracle", "-rs")
+    # oracle: 2 skipped (unreachable); sqlite: notify skipped (capability), 2 passed
+    result.assert_outcomes(passed=2, skipped=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*springbatch-py engines*",
+            "*sqlite * ran*",
+            "*oracle * skipped*SPRINGBATCH_TEST_ORACLE_URL*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*oracle unavailable: SPRINGBATCH_TEST_ORACLE_URL*",
+            "*SQLite lacks capability listen_notify*",
+        ]
+    )
+
+
+def test_required_engine_that_is_absent_fails(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPRINGBATCH_TEST_REQUIRE", "sqlite,oracle")
+    result = suite.runpytest_subprocess("--engines", "sqlite,oracle")
+    result.assert_outcomes(passed=2, skipped=1, errors=2)
+    result.stdout.fnmatch_lines(["*required by SPRINGBATCH_TEST_REQUIRE*"])
+
+
+def test_unknown_engine_names_are_usage_errors(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = suite.runpytest_subprocess("--engines", "sqlite,db2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown engine(s) db2*"])
+    monkeypatch.setenv("SPRINGBATCH_TEST_REQUIRE", "postgresql")
+    result = suite.runpytest_subprocess("--engines", "sqlite")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.re_match_lines([r".*requires \['postgresql'\], excluded by --engines"])
