@@ -145,7 +145,12 @@ def install_session_settings(engine: Engine, settings: DatabaseSettings) -> None
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # Write transactions ask for BEGIN IMMEDIATE: taking the write lock up front lets a
+            # second writer wait (busy timeout) instead of failing when it upgrades a read lock.
+            mode = connection.get_execution_options().get("sqlite_begin", "")
+            if mode not in ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
+                raise ValueError(f"sqlite_begin={mode!r}")
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 class Database:

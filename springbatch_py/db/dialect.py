@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
 from springbatch_py.db.model import ColumnType, Family, Kind
 
 #: Capability names a test or the conformance suite can ask for.
@@ -127,6 +129,16 @@ class Dialect:
         """Canonical spelling of a type, from DDL text or a reflected type's compiled text."""
         text = re.sub(r"\s+", " ", type_text.strip().upper())
         return re.sub(r"\s*,\s*", ",", re.sub(r"\s*\(\s*", "(", text)).replace(" )", ")")
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def is_transient_error(self, error: BaseException) -> bool:
+        """Whether retrying the transaction may succeed: a serialization failure, a deadlock,
+        or a unique-key race (a retry then sees the row the other transaction made)."""
+        if isinstance(error, IntegrityError):
+            return True
+        orig = error.orig if isinstance(error, DBAPIError) else error
+        return getattr(orig, "sqlstate", None) in ("40001", "40P01")
 
     def bind_timestamp(self, value: datetime | None) -> Any:
         """Convert a naive wall-clock time of the configured zone to what the column stores."""

@@ -32,6 +32,12 @@ class MySQLDialect(Dialect):
     def age_ms_sql(self, column: str) -> str:
         return f"(TIMESTAMPDIFF(SECOND, {column}, NOW()) * 1000)"
 
+    def is_transient_error(self, error: BaseException) -> bool:
+        # 1213: deadlock (SERIALIZABLE reads take shared locks); 1205: lock wait timeout.
+        orig = getattr(error, "orig", error)
+        args = getattr(orig, "args", ())
+        return super().is_transient_error(error) or bool(args and args[0] in (1213, 1205))
+
     def column_type(self, column_type: ColumnType, family: Family) -> str:
         if column_type.kind is Kind.TIMESTAMP:
             # Spring Batch uses DATETIME(6) (a wall clock, microseconds); the cluster library uses

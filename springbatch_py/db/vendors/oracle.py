@@ -33,6 +33,11 @@ class OracleDialect(Dialect):
     def age_ms_sql(self, column: str) -> str:
         return f"((CAST(SYSTIMESTAMP AS DATE) - CAST({column} AS DATE)) * 24 * 60 * 60 * 1000)"
 
+    def is_transient_error(self, error: BaseException) -> bool:
+        # ORA-08177: can't serialize access; ORA-00060: deadlock.
+        text = str(getattr(error, "orig", error))
+        return super().is_transient_error(error) or "ORA-08177" in text or "ORA-00060" in text
+
     def column_type(self, column_type: ColumnType, family: Family) -> str:
         kind, length = column_type.kind, column_type.length
         if kind is Kind.INT64:

@@ -34,6 +34,11 @@ class SQLiteDialect(Dialect):
     def age_ms_sql(self, column: str) -> str:
         return f"({NOW_MS} - {column})"
 
+    def is_transient_error(self, error: BaseException) -> bool:
+        # Another process held the write lock past the busy timeout.
+        text = str(getattr(error, "orig", error))
+        return super().is_transient_error(error) or "database is locked" in text
+
     def column_type(self, column_type: ColumnType, family: Family) -> str:
         if column_type.kind in (Kind.INT64, Kind.FLAG):
             return "INTEGER"
