@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
-from springbatch_py.core.javatypes import Double, Integer, Long, java_class_of
+from springbatch_py.core.javatypes import Double, Integer, Long, java_class_of, same_java_value
 
 _MISSING: Any = object()
 
@@ -35,7 +35,8 @@ class ExecutionContext(MutableMapping[str, Any]):
         if value is None:
             raise TypeError(f"execution context value for {key!r} is None (Java forbids nulls)")
         java_class_of(value)  # raises TypeError for values without a Java counterpart
-        if key not in self._values or self._values[key] != value:
+        # Long(1) == Integer(1) in Python, but not for a Java reader: compare Java types too.
+        if key not in self._values or not same_java_value(self._values[key], value):
             self._dirty = True
         self._values[key] = value
 

@@ -318,7 +318,7 @@ class JobRepository(JobExplorer):
                 step.last_updated = now if self.major == 5 else None
                 step.id = self.ids["step_execution"].next_id(c)
                 step.version = 0
-                c.execute(s.insert().values(self._step_values(step, version=0)))
+                c.execute(s.insert().values(self._step_values(step, insert=True)))
                 self.contexts.insert(
                     c,
                     self.tables.step_execution_context,
@@ -328,7 +328,8 @@ class JobRepository(JobExplorer):
                     f"step execution {step.id}",
                 )
 
-    def _step_values(self, step: StepExecution, *, version: Any) -> dict[str, Any]:
+    def _step_values(self, step: StepExecution, *, insert: bool) -> dict[str, Any]:
+        s = self.tables.step_execution
         values: dict[str, Any] = {
             "start_time": step.start_time,
             "end_time": step.end_time,
@@ -339,14 +340,14 @@ class JobRepository(JobExplorer):
             "write_count": step.write_count,
             "exit_code": step.exit_status.exit_code,
             "exit_message": _message(step.exit_status.exit_description),
-            "version": version,
+            "version": 0 if insert else s.c.version + 1,
             "read_skip_count": step.read_skip_count,
             "process_skip_count": step.process_skip_count,
             "write_skip_count": step.write_skip_count,
             "rollback_count": step.rollback_count,
             "last_updated": step.last_updated,
         }
-        if isinstance(version, int):  # an insert: the remaining identity columns
+        if insert:
             values |= {
                 "step_execution_id": step.id,
                 "step_name": step.step_name,
@@ -368,7 +369,7 @@ class JobRepository(JobExplorer):
             result = c.execute(
                 s.update()
                 .where(s.c.step_execution_id == step.id, s.c.version == step.version)
-                .values(self._step_values(step, version=s.c.version + 1))
+                .values(self._step_values(step, insert=False))
             )
             self._check_updated(c, result.rowcount, s, "step", step.id, step.version)
             step.version += 1

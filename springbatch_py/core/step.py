@@ -1,0 +1,298 @@
+"""Steps: the execution template every step shares, and the tasklet step.
+
+:meth:`Step.execute` follows Spring Batch's ``AbstractStep.execute``: mark the execution STARTED
+and save it, call ``before_step`` and open the streams, do the work, decide the status (COMPLETED,
+STOPPED when interrupted, FAILED otherwise), call ``after_step``, save the context and the
+execution (a save that fails turns the step UNKNOWN: it must not be restarted blindly), close.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from springbatch_py import __version__
+from springbatch_py.core.domain import JobExecution, JobInstance, StepContribution, StepExecution
+from springbatch_py.core.errors import JobInterruptedError
+from springbatch_py.core.listeners import Listeners
+from springbatch_py.core.parameters import JobParameters
+from springbatch_py.core.status import BatchStatus, ExitStatus
+
+log = logging.getLogger(__name__)
+
+#: What springbatch-py writes under ``batch.version`` (Java writes its jar version).
+BATCH_VERSION = f"springbatch-py {__version__}"
+
+
+class Repository(Protocol):
+    """What jobs and steps need from a job repository (implemented over SQL by
+    :class:`springbatch_py.repository.jobs.JobRepository`)."""
+
+    def now(self) -> datetime: ...
+    def create_job_execution(self, job_name: str, parameters: JobParameters) -> JobExecution: ...
+    def get_last_job_execution_by(
+        self, job_name: str, parameters: JobParameters
+    ) -> JobExecution | None: ...
+    def get_last_step_execution(
+        self, instance: JobInstance, step_name: str
+    ) -> StepExecution | None: ...
+    def get_step_execution_count(self, instance: JobInstance, step_name: str) -> int: ...
+    def add(self, step: StepExecution) -> None: ...
+    def add_all(self, steps: Iterable[StepExecution]) -> None: ...
+    def update(self, execution: JobExecution | StepExecution) -> None: ...
+    def update_execution_context(self, execution: JobExecution | StepExecution) -> None: ...
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+
+class RepeatStatus(enum.Enum):
+    """What a tasklet returns: call me again, or I am done."""
+
+    CONTINUABLE = "CONTINUABLE"
+    FINISHED = "FINISHED"
+
+
+@dataclass
+class ChunkContext:
+    """What a tasklet or a chunk sees: its step execution and scratch attributes."""
+
+    step_execution: StepExecution
+    attributes: dict[str, Any] = field(default_factory=dict)
+    complete: bool = False
+
+    @property
+    def job_parameters(self) -> JobParameters:
+        """The parameters of the running job."""
+        return self.step_execution.job_execution.job_parameters
+
+
+class Step(ABC):
+    """A step of a job.
+
+    Parameters
+    ----------
+    name:
+        The step name (``STEP_NAME``).
+    allow_start_if_complete:
+        Run again on restart even when the last execution COMPLETED.
+    start_limit:
+        How many times the step may be started within one job instance.
+    listeners:
+        Step (and, for chunk steps, chunk/item/skip) listeners.
+    """
+
+    #: Java class written under ``batch.stepType``, for Java tools reading the context.
+    step_type: str = "org.springframework.batch.core.step.AbstractStep"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        allow_start_if_complete: bool = False,
+        start_limit: int = sys.maxsize,
+        listeners: Iterable[Any] = (),
+    ) -> None:
+        if not name:
+            raise ValueError("a step needs a name")
+        self.name = name
+        self.allow_start_if_complete = allow_start_if_complete
+        self.start_limit = start_limit
+        self.listeners = Listeners(listeners)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    def execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        """Run the step for ``step_execution`` (already saved), recording the outcome."""
+        context = step_execution.execution_context
+        context["batch.version"] = BATCH_VERSION
+        context["batch.stepType"] = self.step_type
+        step_execution.start_time = repository.now()
+        step_execution.status = BatchStatus.STARTED
+        repository.update(step_execution)
+        exit_status = ExitStatus.EXECUTING
+        try:
+            self.listeners.call("before_step", step_execution)
+            self.open(step_execution)
+            self.do_execute(step_execution, repository)
+            exit_status = ExitStatus.COMPLETED.and_(step_execution.exit_status)
+            if step_execution.terminate_only:
+                raise JobInterruptedError("JobExecution interrupted.")
+            step_execution.upgrade_status(BatchStatus.COMPLETED)
+        except Exception as exc:  # Java catches Throwable; KeyboardInterrupt still propagates
+            interrupted = isinstance(exc, JobInterruptedError)
+            step_execution.upgrade_status(
+                BatchStatus.STOPPED if interrupted else BatchStatus.FAILED
+            )
+            exit_status = exit_status.and_(_failure_exit_status(exc))
+            step_execution.add_failure_exception(exc)
+            if not interrupted:
+                log.error("step %s failed", self.name, exc_info=exc)
+        finally:
+            try:
+                exit_status = exit_status.and_(step_execution.exit_status)
+                step_execution.exit_status = exit_status
+                from_listeners = self.listeners.after_step(step_execution)
+                exit_status = exit_status.and_(from_listeners)
+            except Exception:
+                log.exception("exception in after_step of step %s", self.name)
+            try:
+                repository.update_execution_context(step_execution)
+            except Exception as exc:
+                step_execution.status = BatchStatus.UNKNOWN
+                exit_status = exit_status.and_(ExitStatus.UNKNOWN)
+                step_execution.add_failure_exception(exc)
+                log.error("saving the context of step %s failed", self.name, exc_info=exc)
+            step_execution.end_time = repository.now()
+            step_execution.exit_status = exit_status
+            try:
+                repository.update(step_execution)
+            except Exception as exc:
+                step_execution.status = BatchStatus.UNKNOWN
+                step_execution.exit_status = exit_status.and_(ExitStatus.UNKNOWN)
+                step_execution.add_failure_exception(exc)
+                log.error("saving step execution %s failed", step_execution.id, exc_info=exc)
+            try:
+                self.close(step_execution)
+            except Exception as exc:
+                step_execution.add_failure_exception(exc)
+
+    def open(self, step_execution: StepExecution) -> None:  # noqa: B027 - optional hook
+        """Open resources (item streams) from the step's context."""
+
+    def close(self, step_execution: StepExecution) -> None:  # noqa: B027 - optional hook
+        """Release resources."""
+
+    @abstractmethod
+    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        """Do the step's work; raise to fail it."""
+
+
+def _failure_exit_status(exc: BaseException) -> ExitStatus:
+    if isinstance(exc, JobInterruptedError) or isinstance(exc.__cause__, JobInterruptedError):
+        return ExitStatus.STOPPED.add_exit_description(type(exc).__name__)
+    return ExitStatus.FAILED.add_exit_description(exc)
+
+
+Tasklet = Callable[[StepContribution, ChunkContext], "RepeatStatus | None"]
+
+
+class ChunkLoopStep(Step):
+    """A step whose work is a loop of transactions (Java's ``TaskletStep``).
+
+    Each iteration runs :meth:`run_chunk` in a transaction of the repository. After it returns,
+    the contribution is applied, the commit count incremented, the streams' state and the step
+    execution saved, all in that transaction; a failure rolls it all back and counts a rollback.
+    A stop requested on the job is honoured between iterations.
+    """
+
+    step_type = "org.springframework.batch.core.step.tasklet.TaskletStep"
+
+    def __init__(self, name: str, *, streams: Iterable[Any] = (), **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.streams = list(streams)
+
+    def open(self, step_execution: StepExecution) -> None:
+        for stream in self.streams:
+            opener = getattr(stream, "open", None)
+            if opener is not None:
+                opener(step_execution.execution_context)
+
+    def close(self, step_execution: StepExecution) -> None:
+        errors = []
+        for stream in self.streams:
+            closer = getattr(stream, "close", None)
+            if closer is not None:
+                try:
+                    closer()
+                except Exception as exc:
+                    errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def update_streams(self, step_execution: StepExecution) -> None:
+        """Let every stream save its state into the step context."""
+        for stream in self.streams:
+            updater = getattr(stream, "update", None)
+            if updater is not None:
+                updater(step_execution.execution_context)
+
+    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        self.update_streams(step_execution)
+        repository.update_execution_context(step_execution)
+        chunk_context = ChunkContext(step_execution)
+        for _ in _forever():
+            _check_interrupted(step_execution)
+            contribution = step_execution.create_contribution()
+            self.listeners.call("before_chunk", chunk_context)
+            try:
+                with repository.transaction():
+                    try:
+                        status = self.run_chunk(contribution, chunk_context)
+                    finally:
+                        # Java applies the contribution even when the chunk fails.
+                        step_execution.apply(contribution)
+                    _check_interrupted(step_execution)
+                    self.update_streams(step_execution)
+                    repository.update_execution_context(step_execution)
+                    step_execution.commit_count += 1
+                    repository.update(step_execution)
+            except Exception as exc:
+                step_execution.rollback_count += 1
+                self.listeners.call("after_chunk_error", chunk_context)
+                if not self.continue_after(exc, step_execution):
+                    raise
+                continue
+            self.listeners.call("after_chunk", chunk_context)
+            if status is RepeatStatus.FINISHED:
+                return
+
+    def continue_after(self, exc: Exception, step_execution: StepExecution) -> bool:
+        """Whether the loop goes on after a rolled-back iteration (fault tolerance)."""
+        return False
+
+    @abstractmethod
+    def run_chunk(
+        self, contribution: StepContribution, chunk_context: ChunkContext
+    ) -> RepeatStatus:
+        """One iteration, inside the transaction."""
+
+
+class TaskletStep(ChunkLoopStep):
+    """A step that calls a tasklet until it returns FINISHED (or None)."""
+
+    def __init__(self, name: str, tasklet: Tasklet, **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.tasklet = tasklet
+        if hasattr(tasklet, "open") or hasattr(tasklet, "update"):
+            self.streams.append(tasklet)
+
+    def execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        kind = type(self.tasklet)
+        name = getattr(self.tasklet, "__qualname__", kind.__qualname__)
+        step_execution.execution_context["batch.taskletType"] = f"{kind.__module__}.{name}"
+        super().execute(step_execution, repository)
+
+    def run_chunk(
+        self, contribution: StepContribution, chunk_context: ChunkContext
+    ) -> RepeatStatus:
+        result = self.tasklet(contribution, chunk_context)
+        return RepeatStatus.FINISHED if result is None else result
+
+
+def _check_interrupted(step_execution: StepExecution) -> None:
+    if step_execution.terminate_only:
+        raise JobInterruptedError("Job interrupted status detected.")
+
+
+def _forever() -> Iterator[int]:
+    count = 0
+    while True:
+        yield count
+        count += 1

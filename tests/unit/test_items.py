@@ -1,0 +1,80 @@
+"""Item readers and writers that keep their position in the step context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from springbatch_py.core.context import ExecutionContext
+from springbatch_py.core.javatypes import Integer, Long
+from springbatch_py.item import CsvItemReader, CsvItemWriter, IterableItemReader
+
+
+def _drain(reader: IterableItemReader | CsvItemReader, limit: int | None = None) -> list[object]:
+    items = []
+    while limit is None or len(items) < limit:
+        item = reader.read()
+        if item is None:
+            break
+        items.append(item)
+    return items
+
+
+def test_iterable_reader_restarts_after_the_saved_count() -> None:
+    context = ExecutionContext()
+    reader = IterableItemReader(lambda: iter(range(10)), name="numbers")
+    reader.open(context)
+    assert _drain(reader, 4) == [0, 1, 2, 3]
+    reader.update(context)
+    reader.close()
+    assert context["numbers.read.count"] == 4 and isinstance(context["numbers.read.count"], Integer)
+    again = IterableItemReader(lambda: iter(range(10)), name="numbers")
+    again.open(context)
+    assert _drain(again) == [4, 5, 6, 7, 8, 9]
+
+
+def test_reader_must_be_opened_and_honours_max_count() -> None:
+    reader = IterableItemReader(range(10), max_item_count=3)
+    with pytest.raises(RuntimeError, match="not opened"):
+        reader.read()
+    reader.open(ExecutionContext())
+    assert _drain(reader) == [0, 1, 2]
+
+
+def test_csv_reader_with_header_and_mapper(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("id,name\n1,a\n2,b\n3,c\n", encoding="utf-8")
+    context = ExecutionContext()
+    reader = CsvItemReader(path, mapper=lambda row: (int(row["id"]), row["name"]))
+    reader.open(context)
+    assert _drain(reader, 2) == [(1, "a"), (2, "b")]
+    reader.update(context)
+    reader.close()
+    resumed = CsvItemReader(path, mapper=lambda row: row["name"])
+    resumed.open(context)
+    assert _drain(resumed) == ["c"]
+    resumed.close()
+
+
+def test_csv_writer_commits_cuts_back_and_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    context = ExecutionContext()
+    writer = CsvItemWriter(path, fieldnames=["id", "v"])
+    writer.open(context)
+    writer.before_chunk(None)
+    writer.write([{"id": 1, "v": "a"}, {"id": 2, "v": "b"}])
+    writer.update(context)  # the chunk commits
+    committed = context.get_long("csvItemWriter.current.count")
+    assert isinstance(context["csvItemWriter.current.count"], Long)
+    writer.before_chunk(None)
+    writer.write([{"id": 3, "v": "c"}])
+    writer.update(context.copy())  # written, then the chunk rolls back
+    writer.after_chunk_error(None)
+    assert path.stat().st_size == committed
+    writer.write([{"id": 9, "v": "lost"}])  # a crash before the next commit
+    restarted = CsvItemWriter(path, fieldnames=["id", "v"])
+    restarted.open(context)
+    restarted.write([{"id": 3, "v": "c"}])
+    restarted.update(context)
+    assert path.read_text(encoding="utf-8").splitlines() == ["id,v", "1,a", "2,b", "3,c"]
