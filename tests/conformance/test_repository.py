@@ -308,3 +308,48 @@ def _dump(repository: JobRepository) -> dict[str, list[tuple[object, ...]]]:
             rows = c.execute(sa.select(table)).all()
             result[table.name] = sorted(tuple(map(repr, r)) for r in rows)
     return result
+
+
+def test_zero_is_a_real_id(repository: JobRepository) -> None:
+    """Oracle's sequences start at 0 (a real id): shift every generator so ids start there."""
+    from springbatch_py.core.chunk import ChunkStep
+    from springbatch_py.core.job import Job
+    from springbatch_py.core.launch import JobLauncher
+    from springbatch_py.item import IterableItemReader, ListItemWriter
+
+    class FromZero:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def next_id(self, connection: object) -> int:
+            return self.inner.next_id(connection) - 1  # type: ignore[attr-defined,no-any-return]
+
+    repository.ids = {role: FromZero(g) for role, g in repository.ids.items()}  # type: ignore[misc]
+    failing = {"on": True}
+
+    def process(item: int) -> int:
+        if item == 3 and failing["on"]:
+            raise RuntimeError("3")
+        return item
+
+    job = Job(
+        "zero",
+        [
+            ChunkStep(
+                "s",
+                reader=IterableItemReader(range(1, 6), name="r"),
+                processor=process,
+                writer=ListItemWriter(),
+                commit_interval=2,
+            )
+        ],
+    )
+    first = JobLauncher(repository).run(job, {"run": "0"})
+    assert (first.job_instance.id, first.id, first.step_executions[0].id) == (0, 0, 0)
+    loaded = repository.get_job_execution(0)
+    assert loaded is not None and loaded.status is BatchStatus.FAILED
+    assert loaded.step_executions[0].id == 0 and loaded.step_executions[0].write_count == 2
+    failing["on"] = False
+    second = JobLauncher(repository).run(job, {"run": "0"})
+    assert second.status is BatchStatus.COMPLETED and second.job_instance.id == 0
+    assert repository.get_step_execution(second.id, second.step_executions[0].id).read_count == 3  # type: ignore[arg-type,union-attr]
