@@ -112,7 +112,7 @@ class Step(ABC):
         """Run the step for ``step_execution`` (already saved), recording the outcome."""
         context = step_execution.execution_context
         context["batch.version"] = BATCH_VERSION
-        context["batch.stepType"] = self.step_type
+        context["batch.stepType"] = self.batch_step_type(repository)
         step_execution.start_time = repository.now()
         step_execution.status = BatchStatus.STARTED
         repository.update(step_execution)
@@ -162,6 +162,10 @@ class Step(ABC):
                 self.close(step_execution)
             except Exception as exc:
                 step_execution.add_failure_exception(exc)
+
+    def batch_step_type(self, repository: Repository) -> str:
+        """The Java class name written under ``batch.stepType``."""
+        return self.step_type
 
     def open(self, step_execution: StepExecution) -> None:  # noqa: B027 - optional hook
         """Open resources (item streams) from the step's context."""
@@ -230,6 +234,7 @@ class ChunkLoopStep(Step):
         for _ in _forever():
             _check_interrupted(step_execution)
             contribution = step_execution.create_contribution()
+            committed = _Committed.of(step_execution)
             self.listeners.call("before_chunk", chunk_context)
             try:
                 with repository.transaction():
@@ -244,6 +249,9 @@ class ChunkLoopStep(Step):
                     step_execution.commit_count += 1
                     repository.update(step_execution)
             except Exception as exc:
+                # What was rolled back must not be saved later (the step's final save writes the
+                # context): back to the state of the last commit.
+                committed.restore(step_execution)
                 step_execution.rollback_count += 1
                 self.listeners.call("after_chunk_error", chunk_context)
                 if not self.continue_after(exc, step_execution):
@@ -284,6 +292,30 @@ class TaskletStep(ChunkLoopStep):
     ) -> RepeatStatus:
         result = self.tasklet(contribution, chunk_context)
         return RepeatStatus.FINISHED if result is None else result
+
+
+@dataclass(frozen=True)
+class _Committed:
+    """A step execution's state as of its last committed chunk."""
+
+    context: dict[str, Any]
+    version: int | None
+    commit_count: int
+
+    @classmethod
+    def of(cls, step_execution: StepExecution) -> _Committed:
+        return cls(
+            step_execution.execution_context.to_dict(),
+            step_execution.version,
+            step_execution.commit_count,
+        )
+
+    def restore(self, step_execution: StepExecution) -> None:
+        context = step_execution.execution_context  # the same object: streams may hold it
+        context.clear()
+        context.update(self.context)
+        step_execution.version = self.version
+        step_execution.commit_count = self.commit_count
 
 
 def _check_interrupted(step_execution: StepExecution) -> None:

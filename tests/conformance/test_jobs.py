@@ -127,24 +127,36 @@ def test_writer_rows_and_step_update_commit_together(
     repository: JobRepository, target: sa.Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = repository.update_step_execution
-    calls = {"n": 0}
+    failing = {"on": True}
 
     def flaky_update(step: StepExecution) -> None:
-        calls["n"] += 1
-        if step.commit_count == 3:  # the third chunk's own update fails after its rows were written
+        if failing["on"] and step.commit_count == 3:
+            # The third chunk's own update fails after its rows were written (as when another
+            # node changed the row): its rows must roll back, and so must its reader position.
             raise RuntimeError("repository unavailable")
         original(step)
 
     monkeypatch.setattr(repository, "update_step_execution", flaky_update)
-    step = ChunkStep(
-        "items",
-        reader=IterableItemReader(range(1, 51)),
-        processor=lambda i: {"id": i, "doubled": 2 * i},
-        writer=SqlItemWriter(repository.db, target.insert()),
-        commit_interval=10,
-    )
-    JobLauncher(repository).run(Job("atomic", [step]), {"run": "x"})
+
+    def make_job() -> Job:
+        step = ChunkStep(
+            "items",
+            reader=IterableItemReader(range(1, 51), name="numbers"),
+            processor=lambda i: {"id": i, "doubled": 2 * i},
+            writer=SqlItemWriter(repository.db, target.insert()),
+            commit_interval=10,
+        )
+        return Job("atomic", [step])
+
+    first = JobLauncher(repository).run(make_job(), {"run": "x"})
+    assert first.status is BatchStatus.FAILED
     assert _ids(repository, target) == list(range(1, 21))
+    saved = _reload(repository, first, "items").execution_context
+    assert saved.get_int("numbers.read.count") == 20  # the last commit, not the rolled-back chunk
+    failing["on"] = False
+    second = JobLauncher(repository).run(make_job(), {"run": "x"})
+    assert second.status is BatchStatus.COMPLETED
+    assert _ids(repository, target) == list(range(1, 51))
 
 
 # -- skip and retry counts -------------------------------------------------------------------
