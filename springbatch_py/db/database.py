@@ -142,15 +142,48 @@ def install_session_settings(engine: Engine, settings: DatabaseSettings) -> None
         dbapi_connection.commit()
 
     if engine.dialect.name == "sqlite":
+        _install_sqlite_transactions(engine)
 
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: Connection) -> None:
-            # Write transactions ask for BEGIN IMMEDIATE: taking the write lock up front lets a
-            # second writer wait (busy timeout) instead of failing when it upgrades a read lock.
-            mode = connection.get_execution_options().get("sqlite_begin", "")
-            if mode not in ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
-                raise ValueError(f"sqlite_begin={mode!r}")
-            connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+_PENDING_BEGIN = "springbatch_pending_begin"
+
+
+def _install_sqlite_transactions(engine: Engine) -> None:
+    """SQLite transactions as springbatch-py needs them.
+
+    Write transactions ask for ``BEGIN IMMEDIATE``: taking the write lock up front lets a second
+    writer wait (busy timeout) instead of failing when it upgrades a read lock. The BEGIN is sent
+    just before the transaction's first statement, not when it opens: SQLite has one write lock
+    for the whole file, and a chunk's transaction opens before its items are read and processed;
+    holding the lock through that work would starve every other process (heartbeats included).
+    """
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        if mode not in ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
+            raise ValueError(f"sqlite_begin={mode!r}")
+        connection.info[_PENDING_BEGIN] = f"BEGIN {mode}".strip()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(
+        connection: Connection,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
+        begin = connection.info.pop(_PENDING_BEGIN, None)
+        if begin is not None:
+            cursor.execute(begin)
+
+    def _forget(connection: Connection) -> None:
+        # A transaction that ran no statement never began on the server.
+        connection.info.pop(_PENDING_BEGIN, None)
+
+    event.listen(engine, "commit", _forget)
+    event.listen(engine, "rollback", _forget)
 
 
 class Database:
