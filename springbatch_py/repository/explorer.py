@@ -175,11 +175,17 @@ class JobExplorer:
     def get_step_execution(
         self, job_execution_id: int, step_execution_id: int
     ) -> StepExecution | None:
-        """A step execution with its job execution and both contexts."""
-        job = self.get_job_execution(job_execution_id)
-        if job is None:
-            return None
-        return next((s for s in job.step_executions if s.id == step_execution_id), None)
+        """A step execution with its job execution and both contexts (the job execution's other
+        steps are not loaded)."""
+        e = self.tables.job_execution
+        with transactions.reading(self.db) as c:
+            row = c.execute(sa.select(e).where(e.c.job_execution_id == job_execution_id)).first()
+            if row is None:
+                return None
+            instance = self._instance_by_id(c, row.job_instance_id)
+            execution = self._job_execution(c, row, instance, with_steps=False)
+            self._load_steps(c, execution, only=step_execution_id)
+        return execution.step_executions[0] if execution.step_executions else None
 
     def get_last_step_execution(
         self, instance: JobInstance, step_name: str
@@ -254,11 +260,12 @@ class JobExplorer:
             self._load_steps(c, execution)
         return execution
 
-    def _load_steps(self, c: Connection, execution: JobExecution) -> None:
+    def _load_steps(self, c: Connection, execution: JobExecution, only: int | None = None) -> None:
         s = self.tables.step_execution
-        rows = c.execute(
-            sa.select(s).where(s.c.job_execution_id == execution.id).order_by(s.c.step_execution_id)
-        ).all()
+        query = sa.select(s).where(s.c.job_execution_id == execution.id)
+        if only is not None:
+            query = query.where(s.c.step_execution_id == only)
+        rows = c.execute(query.order_by(s.c.step_execution_id)).all()
         t = self.tables.step_execution_context
         execution.step_executions = []
         for row in rows:
