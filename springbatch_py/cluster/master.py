@@ -1,0 +1,339 @@
+"""The master side: a partitioned step whose partitions run on the cluster's nodes.
+
+:class:`PartitionStep` is the manager step of a job. On the node that runs the job it
+
+1. splits the work as Spring Batch's ``SimpleStepExecutionSplitter`` does: worker step executions
+   named ``<worker step>:<key>``, a partition whose last execution COMPLETED is not run again, a
+   FAILED or STOPPED one restarts from its last context (re-homed when its node is gone and it may
+   move), ``SimpleStepExecutionSplitter.GRID_SIZE`` kept in the manager's context;
+2. records the coordination row (CREATED), the partitions (PENDING on their nodes) and starts the
+   job (STARTED) so workers pick them up;
+3. waits until no partition is PENDING or CLAIMED, meanwhile recovering orphans (partitions whose
+   node was removed): a transferable one goes to another live node, round robin; any other ends
+   FAILED, and so does its step execution;
+4. marks the coordination COMPLETED (only from STARTED: a job another node took over is not
+   overwritten), reloads the worker step executions from the database and aggregates their
+   counts and statuses into the manager; any FAILED partition or worker step fails the manager.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from springbatch_py.cluster.partitioner import (
+    NODE_KEY,
+    ClusterError,
+    ClusterPartitioner,
+    is_transferable,
+)
+from springbatch_py.cluster.runtime import ClusterRuntime, current_runtime
+from springbatch_py.cluster.store import ActiveNode, Coordination, PartitionTask
+from springbatch_py.core.domain import COUNTERS, StepExecution
+from springbatch_py.core.errors import JobExecutionAlreadyRunningError, JobRestartError
+from springbatch_py.core.javatypes import Long
+from springbatch_py.core.status import BatchStatus, ExitStatus
+from springbatch_py.core.step import Repository, Step
+from springbatch_py.db.database import one_line
+
+log = logging.getLogger(__name__)
+
+#: Where Spring Batch's splitter keeps the grid size in the manager's context (a Long).
+GRID_SIZE_KEY = "SimpleStepExecutionSplitter.GRID_SIZE"
+
+
+class PartitionsFailedError(ClusterError):
+    """Some partitions of a partitioned step did not complete."""
+
+
+class PartitionStep(Step):
+    """A manager step whose partitions run on the cluster.
+
+    Parameters
+    ----------
+    name:
+        The manager step's name.
+    worker:
+        The worker step's name (Java's ``MASTER_STEP_NAME``: workers find their step by it), or
+        the worker step itself.
+    partitioner:
+        Splits the work and assigns the partitions to nodes.
+    on_success, on_failure:
+        Called with the worker step executions, as reloaded from the database, once they are
+        aggregated (Java's ``ClusterAwareAggregatorCallback``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        worker: str | Step,
+        partitioner: ClusterPartitioner,
+        on_success: Callable[[list[StepExecution]], None] | None = None,
+        on_failure: Callable[[list[StepExecution]], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, **kwargs)
+        self.worker_step = worker if isinstance(worker, Step) else None
+        self.worker_name = worker.name if isinstance(worker, Step) else worker
+        self.partitioner = partitioner
+        self.on_success = on_success
+        self.on_failure = on_failure
+
+    def batch_step_type(self, repository: Repository) -> str:
+        # The manager's class moved between the majors.
+        if getattr(repository, "major", 5) >= 6:
+            return "org.springframework.batch.core.partition.PartitionStep"
+        return "org.springframework.batch.core.partition.support.PartitionStep"
+
+    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        runtime = current_runtime()
+        workers = self._split(step_execution, repository, runtime)
+        if not workers:
+            log.warning("step %s: the partitioner made no partition to run", self.name)
+            return
+        job_execution_id = step_execution.job_execution.id
+        assert job_execution_id is not None and step_execution.id is not None
+        store, node_id = runtime.store, runtime.node_id
+        self._phase(runtime, job_execution_id, "PARTITIONED")
+        store.insert_coordination(job_execution_id, node_id, step_execution.id, self.worker_name)
+        coordination = Coordination(
+            job_execution_id, node_id, step_execution.id, self.worker_name, "CREATED"
+        )
+        store.insert_partitions(
+            PartitionTask(
+                _saved_id(w),
+                job_execution_id,
+                w.step_name,
+                step_execution.id,
+                is_transferable(w.execution_context),
+                self.worker_name,
+                w.execution_context.get(NODE_KEY),
+            )
+            for w in workers
+        )
+        self._phase(runtime, job_execution_id, "DISTRIBUTED")
+        if not store.transition_coordination(coordination, node_id, "CREATED", "STARTED"):
+            raise ClusterError(f"job execution {job_execution_id}: coordination row vanished")
+        runtime.wake_worker()
+        try:
+            self._wait(step_execution.id, runtime)
+        finally:
+            self._phase(runtime, job_execution_id, "COMPLETION_DETECTED")
+            if not store.transition_coordination(coordination, node_id, "STARTED", "COMPLETED"):
+                taken = store.get_coordination(job_execution_id)
+                raise ClusterError(
+                    f"job execution {job_execution_id} was taken over by node "
+                    f"{taken.master_node_id if taken else '?'} "
+                    f"({taken.status if taken else 'gone'}) while this node waited"
+                )
+        self._aggregate(step_execution, workers, repository, store.count_failed(step_execution.id))
+
+    # -- split -------------------------------------------------------------------------------
+
+    def _split(
+        self, manager: StepExecution, repository: Repository, runtime: ClusterRuntime
+    ) -> list[StepExecution]:
+        context = manager.execution_context
+        if GRID_SIZE_KEY not in context:
+            # The cluster library passes grid size 0; Spring Batch keeps it as a Long.
+            context[GRID_SIZE_KEY] = Long(0)
+            repository.update_execution_context(manager)
+        nodes = runtime.store.active_nodes()
+        if runtime.active and runtime.node_id not in {n.node_id for n in nodes}:
+            # This node heartbeats, but a sweep on a clock of whole seconds may have marked it
+            # UNREACHABLE for a moment; it is alive, so it takes its share.
+            nodes.append(ActiveNode(runtime.node_id, runtime.load()))
+        contexts = self.partitioner.partition(nodes)
+        self._phase(runtime, manager.job_execution.id, "RECEIVED")
+        job_execution = manager.job_execution
+        instance = job_execution.job_instance
+        live = {n.node_id for n in nodes}
+        startable: list[StepExecution] = []
+        for key, fresh in contexts.items():
+            name = f"{self.worker_name}:{key}"
+            last = repository.get_last_step_execution(instance, name)
+            execution = StepExecution(name, job_execution)
+            if last is None or last.job_execution.id == job_execution.id:
+                execution.execution_context = fresh
+            elif last.status is BatchStatus.COMPLETED:
+                if not self.allow_start_if_complete:
+                    continue
+                execution.execution_context = fresh
+            else:
+                _check_restartable(last)
+                execution.execution_context = last.execution_context.copy()
+                execution.execution_context.pop("batch.executed", None)
+                self._rehome(execution, fresh, live)
+            startable.append(execution)
+        repository.add_all(startable)
+        job_execution.step_executions.extend(startable)
+        return startable
+
+    def _rehome(self, execution: StepExecution, fresh: Any, live: set[str]) -> None:
+        # A restarted partition keeps its old context, with its old node; node ids change on
+        # every start, so a transferable partition whose node is gone takes its new assignment.
+        context = execution.execution_context
+        if context.get(NODE_KEY) in live:
+            return
+        if is_transferable(context):
+            log.info(
+                "partition %s: node %s is gone, now on %s",
+                execution.step_name,
+                context.get(NODE_KEY),
+                fresh.get(NODE_KEY),
+            )
+            context[NODE_KEY] = fresh[NODE_KEY]
+        else:
+            log.warning(
+                "partition %s may not move and its node %s is gone: it will fail as an orphan",
+                execution.step_name,
+                context.get(NODE_KEY),
+            )
+
+    # -- wait --------------------------------------------------------------------------------
+
+    def _wait(self, master_step_execution_id: int, runtime: ClusterRuntime) -> None:
+        settings, store = runtime.settings, runtime.store
+        check = runtime.seconds(settings.master_task_status_check_interval)
+        orphan_interval = runtime.seconds(settings.orphaned_tasks_polling_interval)
+        # A database error (a lock held by a frozen node, a dropped connection) is retried for
+        # as long as the cluster itself waits before it gives up on a node.
+        patience = runtime.seconds(settings.node_cleanup_threshold)
+        next_orphan_scan = time.monotonic() + orphan_interval
+        failing_since: float | None = None
+        while True:
+            try:
+                if store.count_open(master_step_execution_id) == 0:
+                    return
+                if time.monotonic() >= next_orphan_scan:
+                    self._recover_orphans(master_step_execution_id, runtime)
+                    next_orphan_scan = time.monotonic() + orphan_interval
+                failing_since = None
+            except DBAPIError as exc:
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since > patience:
+                    raise
+                log.warning(
+                    "step %s: waiting for partitions failed, retrying: %s", self.name, one_line(exc)
+                )
+            time.sleep(check)
+
+    def _recover_orphans(self, master_step_execution_id: int, runtime: ClusterRuntime) -> None:
+        store = runtime.store
+        orphans = store.find_orphaned_partitions(
+            master_step_execution_id, runtime.settings.node_cleanup_threshold
+        )
+        if not orphans:
+            return
+        movable = [o for o in orphans if o.transferable]
+        for orphan in orphans:
+            if not orphan.transferable and store.fail_orphan(orphan):
+                log.error(
+                    "partition %s may not move and its node %s is gone: FAILED",
+                    orphan.partition_key,
+                    orphan.assigned_node,
+                )
+                self._fail_worker_execution(orphan, runtime)
+        if not movable:
+            return
+        nodes = store.active_nodes()
+        if not nodes:
+            log.error("%d orphaned partition(s) wait for a live node", len(movable))
+            return
+        for index, orphan in enumerate(movable):
+            target = nodes[index % len(nodes)].node_id
+            if store.reassign(orphan, target):
+                log.warning(
+                    "partition %s: node %s is gone, reassigned to %s",
+                    orphan.partition_key,
+                    orphan.assigned_node,
+                    target,
+                )
+        runtime.wake_worker()
+
+    def _fail_worker_execution(self, orphan: PartitionTask, runtime: ClusterRuntime) -> None:
+        repository = runtime.repository
+        execution = repository.get_step_execution(orphan.job_execution_id, orphan.step_execution_id)
+        if execution is None or not (
+            execution.status.is_running or execution.status is BatchStatus.UNKNOWN
+        ):
+            return
+        execution.status = BatchStatus.FAILED
+        execution.exit_status = ExitStatus(
+            "FAILED", f"partition lost with its node '{orphan.assigned_node}'; it may not move"
+        )
+        execution.end_time = execution.end_time or repository.now()
+        try:
+            repository.update(execution)
+        except Exception:
+            log.exception("could not mark step execution %s FAILED", execution.id)
+
+    # -- aggregate ---------------------------------------------------------------------------
+
+    def _aggregate(
+        self,
+        manager: StepExecution,
+        workers: Iterable[StepExecution],
+        repository: Repository,
+        failed_partitions: int,
+    ) -> None:
+        explorer: Any = repository
+        ids = {w.id for w in workers}
+        reloaded = explorer.get_job_execution(manager.job_execution.id)
+        executions = [s for s in reloaded.step_executions if s.id in ids]
+        # The caller's job execution shows the workers as they ended, not as they were split.
+        fresh = {s.id: s for s in executions}
+        steps = manager.job_execution.step_executions
+        for index, step in enumerate(steps):
+            if step.id in fresh:
+                fresh[step.id].job_execution = manager.job_execution
+                steps[index] = fresh[step.id]
+        manager.upgrade_status(BatchStatus.COMPLETED)
+        for worker in executions:
+            manager.status = BatchStatus.max(manager.status, worker.status)
+            manager.exit_status = manager.exit_status.and_(worker.exit_status)
+            for counter in COUNTERS:
+                setattr(manager, counter, getattr(manager, counter) + getattr(worker, counter))
+        unsuccessful = [w for w in executions if w.status.is_unsuccessful]
+        callback = self.on_failure if failed_partitions or unsuccessful else self.on_success
+        if callback is not None:
+            callback(executions)
+        if failed_partitions or unsuccessful:
+            raise PartitionsFailedError(
+                f"{max(failed_partitions, len(unsuccessful))} of {len(executions)} partition(s) "
+                f"FAILED for step '{self.name}'"
+            )
+
+    def _phase(self, runtime: ClusterRuntime, job_execution_id: int | None, phase: str) -> None:
+        if not runtime.settings.capture_phase_timings or job_execution_id is None:
+            return
+        try:
+            runtime.store.record_phase(job_execution_id, runtime.node_id, phase)
+        except Exception:
+            log.warning("could not record phase %s of job execution %s", phase, job_execution_id)
+
+
+def _saved_id(execution: StepExecution) -> int:
+    if execution.id is None:
+        raise ClusterError(f"{execution!r} was not saved")
+    return execution.id
+
+
+def _check_restartable(last: StepExecution) -> None:
+    if last.status is BatchStatus.UNKNOWN:
+        raise JobRestartError(
+            f"Cannot restart step [{last.step_name}] from UNKNOWN status. The last execution "
+            "ended with a failure that could not be rolled back."
+        )
+    if last.status.is_running:
+        raise JobExecutionAlreadyRunningError(
+            f"step [{last.step_name}] may still be executing (status {last.status.name})"
+        )
+    if last.status is BatchStatus.ABANDONED:
+        raise JobRestartError(f"step [{last.step_name}] was ABANDONED and cannot be restarted")

@@ -1,0 +1,444 @@
+"""The cluster tables, through the named statements of ``dialects/<dialect>/cluster.sql``.
+
+This is the only module of the cluster layer that touches SQL. Each statement runs in a short
+transaction of its own (the Java library's writes are visible to other nodes at once, and
+PostgreSQL's ``CURRENT_TIMESTAMP`` is the transaction's start), unless a connection is given:
+the partition fence runs inside a chunk's transaction. Transitions are compare-and-set: they
+name the status a row must still have and return whether exactly one row moved.
+
+Every statement run is counted in :attr:`ClusterStore.counts`, so tests and benchmarks can see
+how many statements a partition costs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from springbatch_py.db import transactions
+from springbatch_py.db.database import Database
+from springbatch_py.db.statements import StatementResult
+
+#: Stands for "no node" in the compare-and-set of orphans (a NULL can't be compared).
+NO_NODE = "~"
+
+
+@dataclass(frozen=True)
+class ActiveNode:
+    """An ACTIVE node and its load (N5)."""
+
+    node_id: str
+    current_load: int
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """A row of ``BATCH_NODES`` with the age of its heartbeat."""
+
+    node_id: str
+    created_time: datetime | None
+    last_updated_time: datetime | None
+    status: str
+    host_identifier: str | None
+    current_load: int
+    heartbeat_age_ms: float
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """A partition as the worker and the master see it."""
+
+    step_execution_id: int
+    job_execution_id: int
+    partition_key: str
+    master_step_execution_id: int
+    transferable: bool
+    master_step_name: str | None = None
+    assigned_node: str | None = None
+    status: str | None = None
+    age_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Coordination:
+    """A row of ``BATCH_JOB_COORDINATION``."""
+
+    job_execution_id: int
+    master_node_id: str
+    master_step_execution_id: int
+    master_step_name: str
+    status: str
+    created_time: datetime | None = None
+    last_updated: datetime | None = None
+
+
+def _rows(result: StatementResult) -> list[dict[str, Any]]:
+    # Drivers report column names in different cases (PostgreSQL folds, MySQL keeps them).
+    return [{k.lower(): v for k, v in row._mapping.items()} for row in result.rows]
+
+
+def _task(
+    r: Mapping[str, Any], *, assigned_node: str | None = None, status: str | None = None
+) -> PartitionTask:
+    """A partition from a row of P2, P7 or the partition list (the columns each has)."""
+    age = r.get("age_ms")
+    return PartitionTask(
+        r["step_execution_id"],
+        r["job_execution_id"],
+        r["partition_key"],
+        r["master_step_execution_id"],
+        bool(r["is_transferable"]),
+        r.get("master_step_name"),
+        r.get("assigned_node", assigned_node),
+        r.get("status", status),
+        None if age is None else float(age),
+    )
+
+
+class ClusterStore:
+    """Reads and writes the cluster tables of one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.dialect = db.dialect
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _run(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        write: bool,
+        connection: Connection | None = None,
+    ) -> StatementResult:
+        with self._lock:
+            self.counts[name] += 1
+        statement = self.db.statements[name]
+        if connection is not None:
+            return statement.run(connection, params)
+        if write:
+            with transactions.new_transaction(self.db) as c:
+                return statement.run(c, params)
+        with self.db.engine.connect() as c:
+            return statement.run(c, params)
+
+    @contextmanager
+    def _batch(self) -> Iterator[Connection]:
+        with transactions.new_transaction(self.db) as c:
+            yield c
+
+    def _now(self) -> Any:
+        return self.dialect.bind_timestamp(datetime.now(self.db.settings.zone).replace(tzinfo=None))
+
+    def statement_count(self) -> int:
+        """All statements run so far."""
+        with self._lock:
+            return sum(self.counts.values())
+
+    # -- nodes -------------------------------------------------------------------------------
+
+    def register_node(self, node_id: str, host_identifier: str) -> None:
+        """N1: insert this node's row (raises if the id exists)."""
+        self._run(
+            "node_register", {"node_id": node_id, "host_identifier": host_identifier}, write=True
+        )
+
+    def heartbeat(self, node_id: str, current_load: int) -> bool:
+        """N2: refresh this node's row; False when the row is gone (the node was evicted)."""
+        result = self._run(
+            "node_heartbeat", {"node_id": node_id, "current_load": current_load}, write=True
+        )
+        return result.rowcounts[0] == 1
+
+    def mark_unreachable(self, threshold_ms: int) -> int:
+        """N3: how many nodes became UNREACHABLE."""
+        return self._run(
+            "node_mark_unreachable", {"threshold_ms": threshold_ms}, write=True
+        ).rowcounts[0]
+
+    def delete_unreachable(self, threshold_ms: int) -> int:
+        """N4: how many UNREACHABLE nodes were removed."""
+        return self._run(
+            "node_delete_unreachable", {"threshold_ms": threshold_ms}, write=True
+        ).rowcounts[0]
+
+    def deregister(self, node_id: str) -> None:
+        """Remove this node's row (graceful shutdown)."""
+        self._run("node_deregister", {"node_id": node_id}, write=True)
+
+    def active_nodes(self) -> list[ActiveNode]:
+        """N5: ACTIVE nodes, least loaded first."""
+        return [
+            ActiveNode(r["node_id"], int(r["current_load"] or 0))
+            for r in _rows(self._run("node_list_active", write=False))
+        ]
+
+    def all_nodes(self) -> list[NodeRow]:
+        """N6: every node row."""
+        return [
+            NodeRow(
+                r["node_id"],
+                self.dialect.read_timestamp(r["created_time"]),
+                self.dialect.read_timestamp(r["last_updated_time"]),
+                r["status"],
+                r["host_identifier"],
+                int(r["current_load"] or 0),
+                float(r["heartbeat_age_ms"] or 0),
+            )
+            for r in _rows(self._run("node_list_all", write=False))
+        ]
+
+    # -- coordination ------------------------------------------------------------------------
+
+    def insert_coordination(
+        self,
+        job_execution_id: int,
+        master_node_id: str,
+        master_step_execution_id: int,
+        master_step_name: str,
+    ) -> None:
+        """C1: the coordination row, CREATED (its times from this node's clock, as Java's)."""
+        self._run(
+            "coordination_insert",
+            {
+                "job_execution_id": job_execution_id,
+                "master_node_id": master_node_id,
+                "master_step_execution_id": master_step_execution_id,
+                "master_step_name": master_step_name,
+                "now": self._now(),
+            },
+            write=True,
+        )
+
+    def transition_coordination(
+        self, coordination: Coordination, master_node_id: str, expected: str, status: str
+    ) -> bool:
+        """C2 as compare-and-set; False when the row was not in ``expected`` for this master."""
+        result = self._run(
+            "coordination_transition",
+            {
+                "job_execution_id": coordination.job_execution_id,
+                "master_step_execution_id": coordination.master_step_execution_id,
+                "master_node_id": master_node_id,
+                "expected_status": expected,
+                "status": status,
+                "now": self._now(),
+            },
+            write=True,
+        )
+        return result.rowcounts[0] == 1
+
+    def find_orphaned_masters(self) -> list[Coordination]:
+        """C3: STARTED or RECOVERING jobs whose master's node row is gone."""
+        return [
+            Coordination(
+                r["job_execution_id"],
+                r["master_node_id"],
+                r["master_step_execution_id"],
+                r["master_step_name"],
+                "",
+            )
+            for r in _rows(self._run("coordination_find_orphaned", write=False))
+        ]
+
+    def claim_orphaned_master(self, orphan: Coordination, node_id: str) -> bool:
+        """C4: take over a lost master's job; True for the one node that wins."""
+        result = self._run(
+            "coordination_claim_orphaned",
+            {
+                "job_execution_id": orphan.job_execution_id,
+                "lost_node_id": orphan.master_node_id,
+                "node_id": node_id,
+                "now": self._now(),
+            },
+            write=True,
+        )
+        return result.rowcounts[0] == 1
+
+    def get_coordination(self, job_execution_id: int) -> Coordination | None:
+        """The coordination row of a job execution."""
+        rows = _rows(
+            self._run("coordination_get", {"job_execution_id": job_execution_id}, write=False)
+        )
+        return self._coordination(rows[0]) if rows else None
+
+    def list_coordinations(self) -> list[Coordination]:
+        """Every coordination row, newest first."""
+        return [self._coordination(r) for r in _rows(self._run("coordination_list", write=False))]
+
+    def delete_coordination(self, job_execution_id: int) -> None:
+        """Delete a coordination row (before deleting its job execution)."""
+        self._run("coordination_delete", {"job_execution_id": job_execution_id}, write=True)
+
+    def _coordination(self, r: Mapping[str, Any]) -> Coordination:
+        return Coordination(
+            r["job_execution_id"],
+            r["master_node_id"],
+            r["master_step_execution_id"],
+            r["master_step_name"],
+            r["status"],
+            self.dialect.read_timestamp(r["created_time"]),
+            self.dialect.read_timestamp(r["last_updated"]),
+        )
+
+    # -- partitions --------------------------------------------------------------------------
+
+    def insert_partitions(self, tasks: Iterable[PartitionTask]) -> None:
+        """P1: the partitions of a master step, PENDING, in one transaction."""
+        with self._batch() as c:
+            for task in tasks:
+                self._run(
+                    "partition_insert",
+                    {
+                        "step_execution_id": task.step_execution_id,
+                        "job_execution_id": task.job_execution_id,
+                        "partition_key": task.partition_key,
+                        "assigned_node": task.assigned_node,
+                        "master_step_execution_id": task.master_step_execution_id,
+                        "is_transferable": 1 if task.transferable else 0,
+                    },
+                    write=True,
+                    connection=c,
+                )
+
+    def fetch_assigned(self, node_id: str, limit: int) -> list[PartitionTask]:
+        """P2: up to ``limit`` PENDING partitions assigned to ``node_id`` of STARTED jobs."""
+        rows = _rows(
+            self._run("partition_fetch_assigned", {"node_id": node_id, "limit": limit}, write=False)
+        )
+        return [_task(r, assigned_node=node_id, status="PENDING") for r in rows]
+
+    def transition_partition(
+        self,
+        task: PartitionTask,
+        node_id: str,
+        expected: str,
+        status: str,
+    ) -> bool:
+        """P3 as compare-and-set for this node's partition; True when exactly one row moved."""
+        result = self._run(
+            "partition_transition",
+            {
+                "step_execution_id": task.step_execution_id,
+                "job_execution_id": task.job_execution_id,
+                "master_step_execution_id": task.master_step_execution_id,
+                "node_id": node_id,
+                "expected_status": expected,
+                "status": status,
+            },
+            write=True,
+        )
+        return result.rowcounts[0] == 1
+
+    def refresh_partition(
+        self, step_execution_id: int, node_id: str, *, connection: Connection | None = None
+    ) -> bool:
+        """P4: True while the partition is still this node's CLAIMED partition.
+
+        Run inside a chunk's transaction, it is the fence: it also locks the row until the
+        chunk commits, so a reassignment waits for the commit or wins before it.
+        """
+        result = self._run(
+            "partition_refresh",
+            {"step_execution_id": step_execution_id, "node_id": node_id},
+            write=True,
+            connection=connection,
+        )
+        return result.rowcounts[0] == 1
+
+    def count_open(self, master_step_execution_id: int) -> int:
+        """P5: PENDING or CLAIMED partitions of a master step."""
+        return int(
+            self._run(
+                "partition_count_open",
+                {"master_step_execution_id": master_step_execution_id},
+                write=False,
+            ).scalar()
+            or 0
+        )
+
+    def count_failed(self, master_step_execution_id: int) -> int:
+        """P6: FAILED partitions of a master step."""
+        return int(
+            self._run(
+                "partition_count_failed",
+                {"master_step_execution_id": master_step_execution_id},
+                write=False,
+            ).scalar()
+            or 0
+        )
+
+    def find_orphaned_partitions(
+        self, master_step_execution_id: int, threshold_ms: int
+    ) -> list[PartitionTask]:
+        """P7: open partitions silent for the threshold whose node is gone."""
+        rows = _rows(
+            self._run(
+                "partition_find_orphaned",
+                {
+                    "master_step_execution_id": master_step_execution_id,
+                    "threshold_ms": threshold_ms,
+                },
+                write=False,
+            )
+        )
+        return [_task(r) for r in rows]
+
+    def reassign(self, task: PartitionTask, new_node_id: str) -> bool:
+        """P8 as compare-and-set: only from the node and status the orphan was seen with."""
+        result = self._run(
+            "partition_reassign",
+            {
+                "new_node_id": new_node_id,
+                "job_execution_id": task.job_execution_id,
+                "master_step_execution_id": task.master_step_execution_id,
+                "step_execution_id": task.step_execution_id,
+                "expected_status": task.status,
+                "old_node_id": task.assigned_node or NO_NODE,
+            },
+            write=True,
+        )
+        return result.rowcounts[0] == 1
+
+    def fail_orphan(self, task: PartitionTask) -> bool:
+        """A non-transferable orphan ends FAILED, only from how it was seen."""
+        result = self._run(
+            "partition_fail_orphan",
+            {
+                "step_execution_id": task.step_execution_id,
+                "master_step_execution_id": task.master_step_execution_id,
+                "expected_status": task.status,
+                "old_node_id": task.assigned_node or NO_NODE,
+            },
+            write=True,
+        )
+        return result.rowcounts[0] == 1
+
+    def list_partitions(self, master_step_execution_id: int) -> list[PartitionTask]:
+        """The partitions of a master step."""
+        rows = _rows(
+            self._run(
+                "partition_list",
+                {"master_step_execution_id": master_step_execution_id},
+                write=False,
+            )
+        )
+        return [_task(r) for r in rows]
+
+    def record_phase(self, job_execution_id: int, node_id: str, phase: str) -> None:
+        """E1: a phase-timing event."""
+        self._run(
+            "phase_event_insert",
+            {"job_execution_id": job_execution_id, "node_id": node_id, "phase": phase},
+            write=True,
+        )

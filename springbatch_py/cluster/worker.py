@@ -1,0 +1,378 @@
+"""The worker side: claim the partitions assigned to this node and run them.
+
+* The poll loop wakes every ``task-polling-interval`` (or at once when woken), fetches as many
+  PENDING partitions of STARTED jobs as it has free slots, and claims each with a
+  compare-and-set; a claim that matches no row (the partition moved or ended meanwhile) is not
+  run.
+* The worker step is found by ``MASTER_STEP_NAME`` in a :class:`StepRegistry`; an unknown name
+  fails the partition and its step execution with a message naming the step.
+* Each partition's step runs on a pool of ``concurrency-limit-per-node`` threads, through a
+  :class:`FencedRepository`: every write of the step (each chunk commit, the final saves) first
+  checks, in the same transaction, that the partition is still this node's CLAIMED partition.
+  A node that was frozen, evicted and replaced therefore commits nothing for a partition that
+  was given to another node.
+* A partition ends COMPLETED, or FAILED when its step failed. When the node loses its heartbeat
+  it stops claiming and asks its running steps to stop at their next chunk boundary; their
+  partitions stay CLAIMED for the master's recovery (or for this node once it is back).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from springbatch_py.cluster.partitioner import ClusterError
+from springbatch_py.cluster.runtime import ClusterRuntime
+from springbatch_py.cluster.store import PartitionTask
+from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
+from springbatch_py.core.parameters import JobParameters
+from springbatch_py.core.status import BatchStatus, ExitStatus
+from springbatch_py.core.step import Step
+from springbatch_py.db import transactions
+from springbatch_py.repository.jobs import JobRepository
+
+log = logging.getLogger(__name__)
+
+StepFactory = Callable[[StepExecution], Step]
+
+
+class PartitionLostError(ClusterError):
+    """This node no longer holds the partition's claim: its work is not committed."""
+
+
+class StepRegistry:
+    """Worker steps by name, or factories that build a step per partition (step scope).
+
+    A step object runs one partition at a time: when partitions of the same step run at once on
+    a node, register a factory so that each gets its own reader and writer.
+    """
+
+    def __init__(self, steps: Iterable[Step] | Mapping[str, Step | StepFactory] = ()) -> None:
+        self._steps: dict[str, Step | StepFactory] = {}
+        if isinstance(steps, Mapping):
+            for name, step in steps.items():
+                self.register(step, name=name)
+        else:
+            for step in steps:
+                self.register(step)
+
+    def register(self, step: Step | StepFactory, *, name: str | None = None) -> None:
+        """Add a step (under its name) or a factory (under ``name``)."""
+        if name is None:
+            if not isinstance(step, Step):
+                raise ValueError("a step factory needs a name")
+            name = step.name
+        self._steps[name] = step
+
+    def resolve(self, name: str, execution: StepExecution) -> Step | None:
+        """The step for one partition's execution, or None."""
+        entry = self._steps.get(name)
+        if entry is None or isinstance(entry, Step):
+            return entry
+        return entry(execution)
+
+    def names(self) -> list[str]:
+        """Registered step names, sorted."""
+        return sorted(self._steps)
+
+
+class FencedRepository:
+    """A job repository whose writes for one partition commit only while this node holds its
+    claim: each write first refreshes the partition row, in the same transaction, and 0 rows
+    raises :class:`PartitionLostError` (the transaction, chunk included, rolls back)."""
+
+    def __init__(self, runtime: ClusterRuntime, task: PartitionTask) -> None:
+        self._repository: JobRepository = runtime.repository
+        self._runtime = runtime
+        self._task = task
+        self.lost = False
+        # Transactions already fenced: a chunk saves its context and its step in one of them.
+        self._fenced_in: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+    @contextmanager
+    def _fenced(self) -> Iterator[Connection]:
+        with transactions.transaction(self._repository.db) as connection:
+            if connection in self._fenced_in:
+                yield connection
+                return
+            if not self._runtime.store.refresh_partition(
+                self._task.step_execution_id, self._runtime.node_id, connection=connection
+            ):
+                self.lost = True
+                raise PartitionLostError(
+                    f"partition {self._task.partition_key} (step execution "
+                    f"{self._task.step_execution_id}) is no longer claimed by node "
+                    f"{self._runtime.node_id}: nothing more is committed"
+                )
+            self._fenced_in.add(connection)
+            yield connection
+
+    def update(self, execution: JobExecution | StepExecution) -> None:
+        """Update the partition's step execution, fenced."""
+        with self._fenced():
+            self._repository.update(execution)
+
+    def update_execution_context(self, execution: JobExecution | StepExecution) -> None:
+        """Save the partition's context, fenced."""
+        with self._fenced():
+            self._repository.update_execution_context(execution)
+
+    def now(self) -> datetime:
+        """The repository's clock."""
+        return self._repository.now()
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A chunk's transaction."""
+        return self._repository.transaction()
+
+    def create_job_execution(self, job_name: str, parameters: JobParameters) -> JobExecution:
+        """Not for partitions."""
+        raise ClusterError("a partition step cannot launch a job")
+
+    def get_last_job_execution_by(
+        self, job_name: str, parameters: JobParameters
+    ) -> JobExecution | None:
+        """Delegated."""
+        return self._repository.get_last_job_execution_by(job_name, parameters)
+
+    def get_last_step_execution(
+        self, instance: JobInstance, step_name: str
+    ) -> StepExecution | None:
+        """Delegated."""
+        return self._repository.get_last_step_execution(instance, step_name)
+
+    def get_step_execution_count(self, instance: JobInstance, step_name: str) -> int:
+        """Delegated."""
+        return self._repository.get_step_execution_count(instance, step_name)
+
+    def add(self, step: StepExecution) -> None:
+        """Delegated (steps inside a partition, e.g. nested jobs)."""
+        self._repository.add(step)
+
+    def add_all(self, steps: Iterable[StepExecution]) -> None:
+        """Delegated."""
+        self._repository.add_all(steps)
+
+
+@dataclass
+class _Running:
+    task: PartitionTask
+    execution: StepExecution | None = None
+    fenced: FencedRepository | None = None
+    #: stopped by this node because it lost its heartbeat (not by its job or its step)
+    interrupted: bool = False
+    #: its step has ended (the partition row is about to leave CLAIMED)
+    done: bool = False
+
+
+class Worker:
+    """Runs this node's partitions."""
+
+    def __init__(self, runtime: ClusterRuntime, registry: StepRegistry) -> None:
+        self.runtime = runtime
+        self.registry = registry
+        self.limit = runtime.settings.concurrency_limit_per_node
+        self._pool = ThreadPoolExecutor(max_workers=self.limit, thread_name_prefix="partition")
+        self._running: dict[int, _Running] = {}
+        self._left_claimed: dict[int, PartitionTask] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Condition(self._lock)
+        self._claiming = True
+        self._thread: threading.Thread | None = None
+        self.completed = 0
+        self.failed = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def load(self) -> int:
+        """Partitions running now (the node's CURRENT_LOAD)."""
+        with self._lock:
+            return len(self._running)
+
+    def start(self) -> None:
+        """Start the poll loop."""
+        self._thread = threading.Thread(target=self._loop, name="partition-poller", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Poll now instead of at the next interval."""
+        self._wake.set()
+
+    def stop_claiming(self) -> None:
+        """Claim nothing more (graceful shutdown)."""
+        self._claiming = False
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until no partition runs; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._running, timeout)
+
+    def close(self) -> None:
+        """Stop the loop and the pool (after :meth:`drain`)."""
+        self._claiming = False
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _loop(self) -> None:
+        interval = self.runtime.seconds(self.runtime.settings.task_polling_interval)
+        while not self.runtime.stopping.is_set():
+            self._wake.wait(interval)
+            self._wake.clear()
+            if self.runtime.stopping.is_set():
+                break
+            try:
+                self.poll_once()
+            except Exception:
+                log.exception("polling for partitions failed")
+
+    # -- claiming ------------------------------------------------------------------------------
+
+    def poll_once(self) -> int:
+        """Claim and start as many assigned partitions as there are free slots."""
+        if not self._claiming or not self.runtime.active:
+            return 0
+        free = self.limit - self.load
+        if free <= 0:
+            return 0
+        store, node_id = self.runtime.store, self.runtime.node_id
+        started = 0
+        for task in store.fetch_assigned(node_id, free):
+            if not store.transition_partition(task, node_id, "PENDING", "CLAIMED"):
+                log.info("partition %s moved before this node claimed it", task.partition_key)
+                continue
+            with self._lock:
+                self._running[task.step_execution_id] = _Running(task)
+            self._pool.submit(self._run, task)
+            started += 1
+        return started
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _run(self, task: PartitionTask) -> None:
+        running = self._running[task.step_execution_id]
+        try:
+            self._execute(task, running)
+        except Exception:
+            log.exception("partition %s failed outside its step", task.partition_key)
+            self._finish(task, running, failed=True)
+        finally:
+            with self._idle:
+                self._running.pop(task.step_execution_id, None)
+                self._idle.notify_all()
+            self.wake()  # a slot is free
+
+    def _execute(self, task: PartitionTask, running: _Running) -> None:
+        repository = self.runtime.repository
+        execution = repository.get_step_execution(task.job_execution_id, task.step_execution_id)
+        if execution is None:
+            raise ClusterError(
+                f"no step execution {task.step_execution_id} for {task.partition_key}"
+            )
+        running.execution = execution
+        running.fenced = FencedRepository(self.runtime, task)
+        step = self.registry.resolve(task.master_step_name or "", execution)
+        if step is None:
+            self._reject(task, running, execution)
+            return
+        step.execute(execution, running.fenced)
+        failed = execution.status in (
+            BatchStatus.FAILED,
+            BatchStatus.UNKNOWN,
+            BatchStatus.ABANDONED,
+        )
+        self._finish(task, running, failed=failed)
+
+    def _reject(self, task: PartitionTask, running: _Running, execution: StepExecution) -> None:
+        message = (
+            f"no step named '{task.master_step_name}' is registered on node "
+            f"{self.runtime.node_id} (registered: {', '.join(self.registry.names()) or 'none'})"
+        )
+        log.error("partition %s: %s", task.partition_key, message)
+        execution.status = BatchStatus.FAILED
+        execution.exit_status = ExitStatus("FAILED", message)
+        execution.start_time = execution.start_time or self.runtime.repository.now()
+        execution.end_time = self.runtime.repository.now()
+        assert running.fenced is not None
+        running.fenced.update(execution)
+        self._finish(task, running, failed=True)
+
+    def _finish(self, task: PartitionTask, running: _Running, *, failed: bool) -> None:
+        running.done = True
+        if running.fenced is not None and running.fenced.lost:
+            # Another node owns the partition now; this node committed nothing since.
+            log.warning("partition %s left to its new owner", task.partition_key)
+            return
+        if running.interrupted or not self.runtime.active:
+            # Stopped because this node lost its heartbeat: back to PENDING for this node once
+            # it is ACTIVE again (now, if it already is), unless the master moved it meanwhile.
+            with self._lock:
+                self._left_claimed[task.step_execution_id] = task
+            log.warning("partition %s left CLAIMED while this node is fenced", task.partition_key)
+            if self.runtime.active:
+                self.release_left_claimed()
+            return
+        status = "FAILED" if failed else "COMPLETED"
+        if self.runtime.store.transition_partition(task, self.runtime.node_id, "CLAIMED", status):
+            if failed:
+                self.failed += 1
+            else:
+                self.completed += 1
+        else:
+            log.warning(
+                "partition %s was no longer CLAIMED by this node at its end", task.partition_key
+            )
+
+    # -- liveness ------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """P4 for every running partition; a partition no longer ours is asked to stop."""
+        with self._lock:
+            running = [r for r in self._running.values() if not r.done]
+        for entry in running:
+            ours = self.runtime.store.refresh_partition(
+                entry.task.step_execution_id, self.runtime.node_id
+            )
+            if not ours and not entry.done:  # (a partition that just ended is not ours either)
+                self._interrupt(entry, fenced=False)
+
+    def fence(self) -> None:
+        """The node lost its heartbeat: ask every running partition to stop at its next chunk."""
+        with self._lock:
+            running = list(self._running.values())
+        for entry in running:
+            self._interrupt(entry, fenced=True)
+
+    def _interrupt(self, entry: _Running, *, fenced: bool) -> None:
+        entry.interrupted = entry.interrupted or fenced
+        if entry.execution is not None and not entry.execution.terminate_only:
+            log.warning("stopping partition %s", entry.task.partition_key)
+            entry.execution.terminate_only = True
+
+    def release_left_claimed(self) -> int:
+        """Back from a lost heartbeat: partitions this node left CLAIMED go back to PENDING for
+        it (unless the master moved them meanwhile), so they are not stranded."""
+        with self._lock:
+            tasks = list(self._left_claimed.values())
+            self._left_claimed.clear()
+        released = 0
+        for task in tasks:
+            if self.runtime.store.transition_partition(
+                task, self.runtime.node_id, "CLAIMED", "PENDING"
+            ):
+                released += 1
+        if released:
+            self.wake()
+        return released
