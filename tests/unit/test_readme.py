@@ -23,9 +23,9 @@ def test_readme_example_runs(
     index: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = _blocks()[index]
-    url = f"sqlite:///{tmp_path / 'springbatch.db'}"
-    code = code.replace("sqlite:///springbatch.db", url)
-    code = re.sub(r'"postgresql://[^"]+"', repr(url), code)
+    url = f"sqlite:///{tmp_path / 'example.db'}"
+    code = re.sub(r'"(sqlite:///[^"]+|postgresql://[^"]+)"', repr(url), code)
+    assert repr(url) in code, "every README example names a database"
     exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out
     if "launcher.run" in code:
