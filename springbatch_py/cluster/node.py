@@ -28,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
+from springbatch_py.cluster.clocks import ClockCheck
 from springbatch_py.cluster.recovery import recover_orphaned_masters
 from springbatch_py.cluster.runtime import ClusterRuntime, NodeStatus, running_on
 from springbatch_py.cluster.settings import ClusterSettings
@@ -117,6 +118,7 @@ class Node:
         self.store = ClusterStore(self.db)
         self.runtime = ClusterRuntime(self.node_id, self.settings, self.store, self.repository)
         self.worker = Worker(self.runtime, self.registry)
+        self.clock_check = ClockCheck(self.node_id, self.settings, self.db.settings.time_zone)
         self.runtime.wake_worker = self.worker.wake
         self.runtime.load = lambda: self.worker.load
         self._tickers: list[_Ticker] = []
@@ -167,17 +169,13 @@ class Node:
             _Ticker(
                 "mark-unreachable",
                 seconds(s.unreachable_node_thread_interval),
-                lambda: self._swept(
-                    self.store.mark_unreachable(s.unreachable_node_threshold), "marked UNREACHABLE"
-                ),
+                self._mark_unreachable,
                 stopping,
             ),
             _Ticker(
                 "remove-unreachable",
                 seconds(s.node_cleanup_thread_interval),
-                lambda: self._swept(
-                    self.store.delete_unreachable(s.node_cleanup_threshold), "removed"
-                ),
+                self._remove_unreachable,
                 stopping,
             ),
             _Ticker(
@@ -303,9 +301,21 @@ class Node:
         if silent * 1000 >= self.settings.unreachable_node_threshold / 2:
             self.worker.fence()
 
-    def _swept(self, count: int, what: str) -> None:
-        if count:
-            log.info("node %s: %d node(s) %s", self.node_id, count, what)
+    def _mark_unreachable(self) -> None:
+        if self._clocks_agree():
+            count = self.store.mark_unreachable(self.settings.unreachable_node_threshold)
+            if count:
+                log.info("node %s: %d node(s) marked UNREACHABLE", self.node_id, count)
+
+    def _remove_unreachable(self) -> None:
+        if self._clocks_agree():
+            count = self.store.delete_unreachable(self.settings.node_cleanup_threshold)
+            if count:
+                log.info("node %s: %d node(s) removed", self.node_id, count)
+
+    def _clocks_agree(self) -> bool:
+        """Sweep only when no node's heartbeats betray another time zone (see clocks.py)."""
+        return not self.clock_check.observe(self.store.all_nodes())
 
     def _recover(self) -> None:
         if self.runtime.active:

@@ -25,6 +25,7 @@ CAPABILITIES: tuple[str, ...] = (
     "transactional_ddl",
     "empty_string_is_null",
     "millisecond_clock",
+    "zone_sensitive_clock",
 )
 
 
@@ -54,6 +55,8 @@ class Dialect:
     empty_string_is_null: bool = False
     #: The age expression resolves milliseconds (not whole seconds).
     millisecond_clock: bool = True
+    #: Heartbeat ages depend on the session time zone, so nodes must share one.
+    zone_sensitive_clock: bool = False
     #: Table names compare case-sensitively (MySQL/MariaDB with lower_case_table_names=0).
     case_sensitive_table_names: bool = False
     #: Spelling of the cluster table names in this dialect's DDL and statements.

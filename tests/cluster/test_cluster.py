@@ -26,6 +26,7 @@ from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
+from springbatch_py.db.settings import DatabaseSettings
 from tests.cluster.app import AUDIT, METADATA, JobSpec, make_job, make_registry, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -437,3 +438,27 @@ def test_node_lifecycle_and_statuses(cluster: Cluster) -> None:
 
 def _nodes(cluster: Cluster) -> str:
     return cluster.db.dialect.table_name("BATCH_NODES", "cluster")
+
+
+def test_nodes_in_different_time_zones_are_noticed_not_evicted(cluster: Cluster) -> None:
+    utc = cluster.node()
+    tokyo_db = Database.open(cluster.url, DatabaseSettings(time_zone="Asia/Tokyo"))
+    try:
+        tokyo = Node(
+            tokyo_db, steps=make_registry(tokyo_db, [""]), settings=settings_for(tokyo_db.dialect)
+        ).start()
+        cluster.nodes.append(tokyo)
+        if not cluster.db.dialect.zone_sensitive_clock:
+            # The database converts or stores instants: the zones cannot disagree.
+            time.sleep(3 * utc.settings.unreachable_node_thread_interval / 1000)
+            assert not utc.clock_check.mismatches and not tokyo.clock_check.mismatches
+        else:
+            found = wait_for(lambda: utc.clock_check.mismatches, 10, "the mismatch to be noticed")
+            assert set(found) == {tokyo.node_id} and found[tokyo.node_id].offset_hours == -9.0
+            wait_for(lambda: tokyo.clock_check.mismatches, 30, "the other side to notice")
+            time.sleep(2 * utc.settings.node_cleanup_threshold / 1000)
+        ids = {n.node_id for n in cluster.store.active_nodes()}
+        assert {utc.node_id, tokyo.node_id} <= ids  # nobody was evicted
+    finally:
+        tokyo.stop(drain=False)
+        tokyo_db.close()

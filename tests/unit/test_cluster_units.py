@@ -139,3 +139,41 @@ def test_a_custom_strategy_is_checked() -> None:
     partitioner = FunctionPartitioner(lambda n: [{}], strategy=Everything())
     with pytest.raises(ClusterError, match="unknown node 'nowhere'"):
         partitioner.partition(NODES)
+
+
+def test_clock_check_notices_nodes_in_other_time_zones() -> None:
+    from datetime import datetime
+
+    from springbatch_py.cluster.clocks import ClockCheck
+    from springbatch_py.cluster.store import NodeRow
+
+    settings = ClusterSettings(
+        node_id_prefix="t",
+        heartbeat_interval=200,
+        unreachable_node_threshold=1000,
+        node_cleanup_threshold=2000,
+    )
+    check = ClockCheck("me", settings, "UTC")
+
+    def row(node: str, second: int, age_ms: float) -> NodeRow:
+        return NodeRow(node, None, datetime(2024, 1, 1, 0, 0, second), "ACTIVE", "h", 0, age_ms)
+
+    # ahead: 9 hours in the future at once; behind: stale, but its heartbeat advances
+    first = [
+        row("me", 0, 0),
+        row("tokyo", 0, -9 * 3600_000),
+        row("newyork", 0, 5 * 3600_000),
+        row("dead", 0, 50_000),
+    ]
+    assert set(check.observe(first)) == {"tokyo"}
+    second = [
+        row("me", 1, 0),
+        row("tokyo", 1, -9 * 3600_000),
+        row("newyork", 1, 5 * 3600_000),
+        row("dead", 0, 51_000),
+    ]
+    found = check.observe(second)
+    assert set(found) == {"tokyo", "newyork"}  # "dead" stopped heartbeating: no mismatch
+    assert found["tokyo"].offset_hours == -9.0 and found["newyork"].offset_hours == 5.0
+    assert "ahead of" in found["tokyo"].describe("UTC")
+    assert check.observe([row("me", 2, 0), row("dead", 0, 52_000)]) == {}

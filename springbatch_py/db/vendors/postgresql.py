@@ -20,6 +20,8 @@ class PostgreSQLDialect(Dialect):
     update_returning = True
     # DDL runs inside the transaction: a failed schema create leaves nothing behind.
     transactional_ddl = True
+    # CURRENT_TIMESTAMP - a TIMESTAMP column converts the column with the session TimeZone.
+    zone_sensitive_clock = True
 
     @classmethod
     def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
