@@ -14,11 +14,27 @@ from collections.abc import Sequence
 from sqlalchemy.exc import DBAPIError
 
 from springbatch_py import __version__
+from springbatch_py.cli import ops as ops_cli
 from springbatch_py.cli import schema as schema_cli
+from springbatch_py.cli import views as views_cli
+from springbatch_py.core.errors import (
+    JobParametersInvalidError,
+    NoSuchJobError,
+    NoSuchJobExecutionError,
+)
 from springbatch_py.db.database import one_line
 from springbatch_py.errors import ConfigurationError, MixedSchemaError, SpringBatchError
 
 PROG = "springbatch-py"
+
+#: Errors that mean the command was given something wrong: exit 2.
+BAD_INPUT: tuple[type[Exception], ...] = (
+    ConfigurationError,
+    MixedSchemaError,
+    NoSuchJobError,
+    NoSuchJobExecutionError,
+    JobParametersInvalidError,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     schema_cli.register(commands)
+    ops_cli.register(commands)
+    views_cli.register(commands)
     return parser
 
 
@@ -46,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
-    except (ConfigurationError, MixedSchemaError) as exc:
+    except BAD_INPUT as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except SpringBatchError as exc:

@@ -40,6 +40,7 @@ from springbatch_py.core.launch import JobLauncher
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.step import Step
 from springbatch_py.db.database import Database
+from springbatch_py.db.schema import require_cluster_schema
 from springbatch_py.db.settings import DatabaseSettings
 from springbatch_py.repository.jobs import JobRepository
 from springbatch_py.repository.serialization import ContextSerializer
@@ -141,6 +142,7 @@ class Node:
         """Register, then start heartbeats, sweeps, recovery and the worker."""
         if self._started:
             return self
+        require_cluster_schema(self.db)
         if self.db.dialect.name == "sqlite":
             # Several processes share the file: readers must not block the writer's commit.
             # (A pragma outside any transaction: the raw connection is in autocommit mode.)

@@ -199,3 +199,15 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
                 continue
             _accept(name, raw, f"environment {key}", values)
     return values
+
+
+def parse_setting(name: str, value: str) -> tuple[str, Any]:
+    """One setting given as text (``heartbeat-interval``, ``3000``; the ``spring.batch.cluster.``
+    prefix is optional): its field name and typed value."""
+    key = name.strip().removeprefix(PREFIX)
+    values: dict[str, Any] = {}
+    _accept(key, value, f"setting {name!r}", values)
+    if not values:
+        raise ConfigurationError(f"setting {name!r} is accepted but not used by springbatch-py")
+    ((field_name, parsed),) = values.items()
+    return field_name, parsed

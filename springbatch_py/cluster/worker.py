@@ -84,6 +84,10 @@ class StepRegistry:
         """Registered step names, sorted."""
         return sorted(self._steps)
 
+    def entry(self, name: str) -> Step | StepFactory:
+        """The step or factory registered under ``name`` (raises ``KeyError``)."""
+        return self._steps[name]
+
 
 class FencedRepository:
     """A job repository whose writes for one partition commit only while this node holds its

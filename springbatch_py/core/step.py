@@ -294,6 +294,50 @@ class TaskletStep(ChunkLoopStep):
         return RepeatStatus.FINISHED if result is None else result
 
 
+class ScopedStep(Step):
+    """A step built anew for each execution, like a Java ``@StepScope`` bean.
+
+    ``build`` receives the step execution (its job parameters are
+    ``step_execution.job_execution.job_parameters``, its restart state
+    ``step_execution.execution_context``) and returns the step that runs it, with readers and
+    writers made for that execution::
+
+        ScopedStep("load", lambda se: ChunkStep("load", reader=CsvItemReader(
+            se.job_execution.job_parameters.get_value("input")), writer=..., commit_interval=100))
+
+    Restart rules (``allow_start_if_complete``, ``start_limit``) are the scoped step's own.
+    """
+
+    def __init__(self, name: str, build: Callable[[StepExecution], Step], **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.build = build
+
+    def execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        """Build the step for this execution, then run it."""
+        try:
+            step = self.build(step_execution)
+            if not isinstance(step, Step):
+                raise TypeError(f"the builder of step {self.name!r} returned {step!r}")
+        except Exception as exc:
+            _FailedBuild(self.name, exc).execute(step_execution, repository)
+            return
+        step.execute(step_execution, repository)
+
+    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        raise NotImplementedError("a scoped step runs the step its builder returns")
+
+
+class _FailedBuild(Step):
+    """Records a step whose builder raised as a FAILED step execution."""
+
+    def __init__(self, name: str, error: Exception) -> None:
+        super().__init__(name)
+        self.error = error
+
+    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        raise self.error
+
+
 @dataclass(frozen=True)
 class _Committed:
     """A step execution's state as of its last committed chunk."""

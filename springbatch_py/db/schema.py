@@ -106,6 +106,22 @@ def require_schema(db: Database) -> SchemaInfo:
     return SchemaInfo(major, style)
 
 
+#: The cluster tables a node needs (the phase-event table is optional, as in 2.0.x).
+CLUSTER_TABLES = ("BATCH_NODES", "BATCH_JOB_COORDINATION", "BATCH_PARTITIONS")
+
+
+def require_cluster_schema(db: Database) -> None:
+    """Refuse a database without the cluster tables, naming what is missing."""
+    with db.connect() as connection:
+        inventory = reflect(connection, db.dialect)
+    missing = [n for n in CLUSTER_TABLES if inventory.find_table_any_case(n) is None]
+    if missing:
+        raise SchemaError(
+            f"no cluster tables in {db.url} (missing {', '.join(missing)}); "
+            "create them with: springbatch-py schema create"
+        )
+
+
 # -- reports -----------------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from springbatch_py.core.job import FlowBuilder, Job, RunIdIncrementer
 from springbatch_py.core.launch import JobLauncher, JobOperator, JobRegistry
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.core.step import RepeatStatus, TaskletStep
+from springbatch_py.core.step import RepeatStatus, ScopedStep, TaskletStep
 from springbatch_py.item import IterableItemReader, ListItemWriter, SqlItemReader, SqlItemWriter
 from springbatch_py.repository.jobs import JobRepository
 
@@ -634,3 +634,43 @@ def test_sql_reader_and_writer_on_the_job_database_restart_exactly_once(
     assert second.status is BatchStatus.COMPLETED
     assert _ids(repository, target) == list(range(1, 46))
     assert _reload(repository, second, "copy").read_count == 15
+
+
+# -- step scope ------------------------------------------------------------------------------
+
+
+def test_scoped_step_is_built_per_execution_from_job_parameters(
+    repository: JobRepository,
+) -> None:
+    built: list[int] = []
+    writers: list[ListItemWriter] = []
+
+    def build(step_execution: StepExecution) -> ChunkStep:
+        count = step_execution.job_execution.job_parameters.get_value("count")
+        built.append(count)
+        writers.append(ListItemWriter())
+        return ChunkStep(
+            "scoped",
+            reader=IterableItemReader(range(count), name="numbers"),
+            writer=writers[-1],
+            commit_interval=4,
+        )
+
+    job = Job("scoped", [ScopedStep("scoped", build)])
+    launcher = JobLauncher(repository)
+    first = launcher.run(job, {"count": 7})
+    second = launcher.run(job, {"count": 3})
+    assert (first.status, second.status) == (BatchStatus.COMPLETED, BatchStatus.COMPLETED)
+    assert built == [7, 3]
+    assert [w.items for w in writers] == [list(range(7)), list(range(3))]
+    assert _reload(repository, first, "scoped").read_count == 7
+
+
+def test_scoped_step_whose_builder_raises_fails_the_step(repository: JobRepository) -> None:
+    def build(step_execution: StepExecution) -> ChunkStep:
+        raise LookupError("no input file for this run")
+
+    execution = JobLauncher(repository).run(Job("broken", [ScopedStep("load", build)]), {})
+    step = _reload(repository, execution, "load")
+    assert (execution.status, step.status) == (BatchStatus.FAILED, BatchStatus.FAILED)
+    assert "no input file for this run" in step.exit_status.exit_description

@@ -1,0 +1,174 @@
+"""What the commands share: the database option, loading user objects, tables and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from springbatch_py.cluster.settings import ClusterSettings
+from springbatch_py.db.database import Database
+from springbatch_py.db.settings import DatabaseSettings
+from springbatch_py.errors import ConfigurationError
+
+URL_ENV = "SPRINGBATCH_URL"
+ZONE_ENV = "SPRINGBATCH_TIME_ZONE"
+
+
+def add_url(parser: argparse.ArgumentParser) -> None:
+    """``--url`` (default ``$SPRINGBATCH_URL``) and ``--time-zone``."""
+    parser.add_argument(
+        "--url",
+        default=os.environ.get(URL_ENV),
+        help=f"database URL, e.g. sqlite:///springbatch.db (default: ${URL_ENV})",
+    )
+    parser.add_argument(
+        "--time-zone",
+        default=os.environ.get(ZONE_ENV),
+        help="zone of stored Spring Batch times and of the database session; must be the Java "
+        f"nodes' default zone (default: ${ZONE_ENV}, else UTC)",
+    )
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    """``--json``."""
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def add_cluster_config(parser: argparse.ArgumentParser) -> None:
+    """``--config`` (cluster settings file) and ``--set`` (one setting)."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="cluster settings: a .properties file with the Java keys "
+        "(spring.batch.cluster.*), or .json/.toml; SPRING_BATCH_CLUSTER_* variables win",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one cluster setting, by its property name (heartbeat-interval=3000); repeatable",
+    )
+
+
+def database_settings(args: argparse.Namespace) -> DatabaseSettings | None:
+    """The session settings the arguments ask for (None: the defaults)."""
+    zone = getattr(args, "time_zone", None)
+    return DatabaseSettings(time_zone=zone) if zone else None
+
+
+def open_database(args: argparse.Namespace, *, must_exist: bool = True, **kwargs: Any) -> Database:
+    """The database of ``--url``; a clear error when there is none."""
+    if not args.url:
+        raise ConfigurationError(f"no database URL: pass --url or set {URL_ENV}")
+    return Database.open(args.url, database_settings(args), must_exist=must_exist, **kwargs)
+
+
+def cluster_settings(args: argparse.Namespace, **overrides: Any) -> ClusterSettings:
+    """Cluster settings from ``--config``, the environment and ``--set`` options."""
+    from springbatch_py.cluster.settings import parse_setting
+
+    if args.config is not None and not args.config.is_file():
+        raise ConfigurationError(f"no cluster settings file at {args.config}")
+    values = dict(overrides)
+    for text in args.overrides:
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise ConfigurationError(f"bad --set {text!r}: expected NAME=VALUE")
+        key, parsed = parse_setting(name, value)
+        values[key] = parsed
+    return ClusterSettings.load(args.config, **values)
+
+
+def load_object(reference: str, what: str) -> Any:
+    """The object ``module:attribute`` names (the current directory is importable); when it is
+    callable and takes no arguments, what it returns."""
+    module_name, sep, attribute = reference.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ConfigurationError(f"bad {what} reference {reference!r}: expected module:attribute")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(f"cannot import {module_name!r} for {what}: {exc}") from None
+    target: Any = module
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise ConfigurationError(
+                f"{module_name!r} has no attribute {attribute!r} ({what})"
+            ) from None
+    if callable(target) and not _is_batch_object(target):
+        target = target()
+    return target
+
+
+def _is_batch_object(value: Any) -> bool:
+    from springbatch_py.cluster.worker import StepRegistry
+    from springbatch_py.core.job import Job
+    from springbatch_py.core.launch import JobRegistry
+    from springbatch_py.core.step import Step
+
+    return isinstance(value, Job | Step | JobRegistry | StepRegistry)
+
+
+def print_json(value: Any) -> None:
+    """``value`` as indented JSON (dates ISO, decimals as strings)."""
+    print(json.dumps(value, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Iterable):
+        return list(value)
+    return str(value)
+
+
+def print_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    empty: str = "(none)",
+    out: Callable[[str], None] = print,
+) -> None:
+    """Rows as aligned columns under a header; ``empty`` when there are none."""
+    cells = [[format_cell(v) for v in row] for row in rows]
+    if not cells:
+        out(empty)
+        return
+    widths = [len(h) for h in headers]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    out(line)
+    for row in cells:
+        out("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def format_cell(value: Any) -> str:
+    """A value as a table shows it."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="milliseconds")
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():.1f}s"
+    return str(value)

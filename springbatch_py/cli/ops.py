@@ -1,0 +1,326 @@
+"""``springbatch-py node | launch | restart | stop | abandon``: run and steer jobs.
+
+Jobs and worker steps are the user's Python objects, named ``module:attribute`` (the current
+directory is importable). The attribute may be a job or step, a list of them, a registry, or a
+function without arguments that returns one of those.
+
+Exit codes of ``launch`` and ``restart`` follow Spring Batch's ``SimpleJvmExitCodeMapper``:
+0 when the execution COMPLETED, 1 when it ended otherwise; bad input exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from springbatch_py.cli.common import (
+    add_cluster_config,
+    add_json,
+    add_url,
+    cluster_settings,
+    database_settings,
+    load_object,
+    open_database,
+    print_json,
+)
+from springbatch_py.cli.views import execution_dict, print_execution
+from springbatch_py.cluster.master import PartitionStep
+from springbatch_py.cluster.node import Node
+from springbatch_py.cluster.runtime import running_on
+from springbatch_py.cluster.worker import StepRegistry
+from springbatch_py.core.domain import JobExecution
+from springbatch_py.core.job import Job
+from springbatch_py.core.launch import JobOperator, JobRegistry
+from springbatch_py.core.parameters import JobParameter, JobParameters, parse_parameter_argument
+from springbatch_py.core.status import BatchStatus
+from springbatch_py.core.step import Step
+from springbatch_py.errors import ConfigurationError
+from springbatch_py.repository.jobs import JobRepository
+
+log = logging.getLogger(__name__)
+
+
+def register(commands: Any) -> None:
+    """Add the commands that run and steer jobs."""
+    node = commands.add_parser(
+        "node",
+        help="run a cluster node that works on the partitions assigned to it",
+        description="Register in BATCH_NODES, heartbeat, and run the partitions assigned to this "
+        "node until SIGTERM or SIGINT; then stop claiming, let running partitions finish and "
+        "leave the cluster.",
+    )
+    add_url(node)
+    node.add_argument(
+        "--steps",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="worker steps this node runs (a step, list, mapping of names to steps or "
+        "factories, a StepRegistry, or a function returning one); repeatable",
+    )
+    node.add_argument(
+        "--jobs",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="jobs whose partitioned steps' worker steps this node runs; repeatable",
+    )
+    node.add_argument("--node-id-prefix", help="prefix of the node id (default: the host name)")
+    add_cluster_config(node)
+    node.set_defaults(handler=_node)
+
+    launch = commands.add_parser(
+        "launch",
+        help="launch a job and wait for it to end",
+        description="Start a job instance (or restart the last execution of the instance with "
+        "these identifying parameters). A job with cluster-partitioned steps runs as a node of "
+        "the cluster: this process is the job's master and may work on partitions too.",
+    )
+    launch.add_argument("job", metavar="JOB", help="job name")
+    _jobs_option(launch)
+    launch.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[(TYPE)]",
+        help="a job parameter: TYPE is string (default), long, int, double, boolean, date, "
+        "localdate, localdatetime, localtime... or a Java class name; a leading '-' on NAME "
+        "makes it non-identifying; repeatable",
+    )
+    launch.add_argument(
+        "--next",
+        action="store_true",
+        help="a new instance with the parameters the job's incrementer computes",
+    )
+    _launch_options(launch)
+    launch.set_defaults(handler=_launch)
+
+    restart = commands.add_parser(
+        "restart", help="restart a FAILED or STOPPED job execution from its last checkpoint"
+    )
+    restart.add_argument("execution_id", metavar="EXECUTION_ID", type=int)
+    _jobs_option(restart)
+    _launch_options(restart)
+    restart.set_defaults(handler=_restart)
+
+    stop = commands.add_parser(
+        "stop",
+        help="ask a running job execution to stop",
+        description="Mark the execution STOPPING; the processes running its steps (any node, Java "
+        "or Python) stop at their next chunk boundary and the execution ends STOPPED.",
+    )
+    stop.add_argument("execution_id", metavar="EXECUTION_ID", type=int)
+    add_url(stop)
+    add_json(stop)
+    stop.set_defaults(handler=_stop)
+
+    abandon = commands.add_parser(
+        "abandon",
+        help="mark a FAILED, STOPPED or STOPPING job execution ABANDONED (never restarted)",
+    )
+    abandon.add_argument("execution_id", metavar="EXECUTION_ID", type=int)
+    add_url(abandon)
+    add_json(abandon)
+    abandon.set_defaults(handler=_abandon)
+
+
+def _jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        action="append",
+        required=True,
+        metavar="MODULE:ATTR",
+        help="where the job is defined (a job, list, JobRegistry, or a function returning one); "
+        "repeatable",
+    )
+
+
+def _launch_options(parser: argparse.ArgumentParser) -> None:
+    add_url(parser)
+    parser.add_argument(
+        "--steps",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="extra worker steps this process runs while the job runs (partitioned jobs)",
+    )
+    add_cluster_config(parser)
+    add_json(parser)
+
+
+# -- loading user objects ----------------------------------------------------------------------
+
+
+def load_jobs(references: Iterable[str]) -> JobRegistry:
+    """The jobs the ``--jobs`` references name, in one registry."""
+    registry = JobRegistry()
+    for reference in references:
+        found = load_object(reference, "--jobs")
+        items: Iterable[Any]
+        if isinstance(found, JobRegistry):
+            items = [found.get(name) for name in found.names()]
+        elif isinstance(found, Job):
+            items = [found]
+        elif isinstance(found, Mapping):
+            items = list(found.values())
+        elif isinstance(found, Iterable) and not isinstance(found, str | bytes):
+            items = list(found)
+        else:
+            raise ConfigurationError(f"--jobs {reference}: not a job or jobs: {found!r}")
+        for job in items:
+            if not isinstance(job, Job):
+                raise ConfigurationError(f"--jobs {reference}: not a job: {job!r}")
+            try:
+                registry.register(job)
+            except ValueError as exc:
+                raise ConfigurationError(f"--jobs {reference}: {exc}") from None
+    return registry
+
+
+def load_steps(references: Iterable[str]) -> StepRegistry:
+    """The worker steps the ``--steps`` references name, in one registry."""
+    registry = StepRegistry()
+    for reference in references:
+        found = load_object(reference, "--steps")
+        if isinstance(found, StepRegistry):
+            for name in found.names():
+                _copy_entry(found, registry, name)
+        elif isinstance(found, Step):
+            registry.register(found)
+        elif isinstance(found, Mapping):
+            for name, step in found.items():
+                if not (isinstance(step, Step) or callable(step)):
+                    raise ConfigurationError(f"--steps {reference}: {name!r} is not a step")
+                registry.register(step, name=name)
+        elif isinstance(found, Iterable) and not isinstance(found, str | bytes):
+            for step in found:
+                if not isinstance(step, Step):
+                    raise ConfigurationError(f"--steps {reference}: not a step: {step!r}")
+                registry.register(step)
+        else:
+            raise ConfigurationError(f"--steps {reference}: not a step or steps: {found!r}")
+    return registry
+
+
+def _copy_entry(source: StepRegistry, target: StepRegistry, name: str) -> None:
+    target.register(source.entry(name), name=name)
+
+
+def is_clustered(job: Job) -> bool:
+    """Whether a job has a cluster-partitioned step (it then runs on a node)."""
+    return any(isinstance(job.get_step(name), PartitionStep) for name in job.step_names)
+
+
+def parse_parameters(arguments: Iterable[str]) -> JobParameters:
+    """``-p`` arguments as job parameters; a name given twice is refused."""
+    values: dict[str, JobParameter] = {}
+    for text in arguments:
+        name, parameter = parse_parameter_argument(text)
+        if name in values:
+            raise ConfigurationError(f"job parameter {name!r} is given twice")
+        values[name] = parameter
+    return JobParameters(values)
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+def _node(args: argparse.Namespace) -> int:
+    if not args.steps and not args.jobs:
+        raise ConfigurationError("a node needs worker steps: pass --steps and/or --jobs")
+    steps = load_steps(args.steps)
+    jobs = load_jobs(args.jobs)
+    overrides = {"node_id_prefix": args.node_id_prefix} if args.node_id_prefix else {}
+    settings = cluster_settings(args, **overrides)
+    if not args.url:
+        open_database(args)  # raises the missing-URL error
+    node = Node(
+        args.url,
+        steps=steps,
+        jobs=[jobs.get(n) for n in jobs.names()],
+        settings=settings,
+        database_settings=database_settings(args),
+    )
+    print(f"node {node.node_id}: working on {', '.join(node.registry.names())}", flush=True)
+    node.run_forever()
+    print(f"node {node.node_id}: left the cluster", flush=True)
+    return 0
+
+
+def _launch(args: argparse.Namespace) -> int:
+    registry = load_jobs(args.jobs)
+    job = registry.get(args.job)
+    if args.next and args.parameters:
+        raise ConfigurationError("--next computes the parameters: do not pass -p with it")
+    parameters = parse_parameters(args.parameters)
+    return _run(args, registry, job, lambda op: _start(op, job, parameters, args.next))
+
+
+def _start(operator: JobOperator, job: Job, parameters: JobParameters, next_: bool) -> JobExecution:
+    if next_:
+        return operator.start_next_instance(job.name)
+    return operator.start(job.name, parameters)
+
+
+def _restart(args: argparse.Namespace) -> int:
+    registry = load_jobs(args.jobs)
+    with open_database(args) as db:
+        execution = JobRepository(db).get_job_execution(args.execution_id)
+    if execution is None:
+        from springbatch_py.core.errors import NoSuchJobExecutionError
+
+        raise NoSuchJobExecutionError(f"no job execution with id {args.execution_id}")
+    job = registry.get(execution.job_name)
+    return _run(args, registry, job, lambda op: op.restart(args.execution_id))
+
+
+def _run(args: argparse.Namespace, registry: JobRegistry, job: Job, action: Any) -> int:
+    if is_clustered(job):
+        steps = load_steps(args.steps)
+        if not args.url:
+            open_database(args)  # raises the missing-URL error
+        node = Node(
+            args.url,
+            steps=steps,
+            jobs=[registry.get(n) for n in registry.names()],
+            settings=cluster_settings(args),
+            database_settings=database_settings(args),
+        )
+        with node, running_on(node.runtime):
+            log.info("running %s on node %s", job.name, node.node_id)
+            execution: JobExecution = action(JobOperator(node.repository, registry))
+    else:
+        with open_database(args) as db:
+            execution = action(JobOperator(JobRepository(db), registry))
+    if args.json:
+        print_json(execution_dict(execution))
+    else:
+        print_execution(execution)
+    return 0 if execution.status is BatchStatus.COMPLETED else 1
+
+
+def _stop(args: argparse.Namespace) -> int:
+    with open_database(args) as db:
+        operator = JobOperator(JobRepository(db), JobRegistry())
+        operator.stop(args.execution_id)
+        execution = operator.repository.get_job_execution(args.execution_id)
+    assert execution is not None
+    if args.json:
+        print_json(execution_dict(execution, steps=False))
+    else:
+        print(f"execution {execution.id} of {execution.job_name}: {execution.status.name}")
+    return 0
+
+
+def _abandon(args: argparse.Namespace) -> int:
+    with open_database(args) as db:
+        execution = JobOperator(JobRepository(db), JobRegistry()).abandon(args.execution_id)
+    if args.json:
+        print_json(execution_dict(execution, steps=False))
+    else:
+        print(f"execution {execution.id} of {execution.job_name}: {execution.status.name}")
+    return 0
