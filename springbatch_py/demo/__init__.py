@@ -1,0 +1,1 @@
+"""The demo: a partitioned job on a cluster of worker processes (``springbatch-py demo``)."""
