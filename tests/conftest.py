@@ -1,3 +1,2 @@
-"""Test configuration: the engine matrix plugin."""
-
-pytest_plugins = ["springbatch_py.testing.plugin"]
+"""Test configuration: the engine matrix plugin is loaded by pyproject.toml's ``addopts``
+(``-p springbatch_py.testing.plugin``), for tests/ and the shipped suite alike."""

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import DBAPIError
 
 from springbatch_py import __version__
+from springbatch_py.cli import conformance as conformance_cli
 from springbatch_py.cli import demo as demo_cli
 from springbatch_py.cli import ops as ops_cli
 from springbatch_py.cli import schema as schema_cli
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     schema_cli.register(commands)
     demo_cli.register(commands)
+    conformance_cli.register(commands)
     ops_cli.register(commands)
     views_cli.register(commands)
     return parser

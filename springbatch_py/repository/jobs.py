@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -93,7 +93,9 @@ class JobRepository(JobExplorer):
         """Whether an instance of ``job_name`` with these identifying parameters exists."""
         return self.find_job_instance(job_name, parameters) is not None
 
-    def create_job_execution(self, job_name: str, parameters: JobParameters) -> JobExecution:
+    def create_job_execution(
+        self, job_name: str, parameters: JobParameters | Mapping[str, Any]
+    ) -> JobExecution:
         """Create (or reuse) the job instance and a new execution of it, atomically.
 
         Raises :class:`JobExecutionAlreadyRunningError` when an execution of the instance is
@@ -104,6 +106,8 @@ class JobRepository(JobExplorer):
         """
         if not job_name:
             raise JobParametersInvalidError("a job needs a name")
+        if not isinstance(parameters, JobParameters):
+            parameters = JobParameters(parameters)
         self._check_parameters(parameters)
         key = self.key_of(parameters)
         for attempt in range(1, self.create_attempts + 1):

@@ -14,7 +14,11 @@ Markers:
 ``@pytest.mark.engines("postgresql", ...)``
     run only on these engines.
 
-Use it from a ``conftest.py`` with ``pytest_plugins = ["springbatch_py.testing.plugin"]``.
+Fixtures: ``engine``, ``database_url``, ``database``, ``repository`` (a job repository on a fresh
+schema of each Spring Batch major) and ``target`` (a table with a primary key for items).
+
+Use it with ``-p springbatch_py.testing.plugin`` (or ``pytest_plugins`` in a root
+``conftest.py``); the dialect conformance suite is :mod:`springbatch_py.testing.suite`.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from springbatch_py.db.database import Database
 from springbatch_py.db.dialect import CAPABILITIES
+from springbatch_py.db.schema import create_schema
+from springbatch_py.repository.jobs import JobRepository
 from springbatch_py.testing.engines import ENGINES, PROVIDERS, Provider
 
 REQUIRE_ENV = "SPRINGBATCH_TEST_REQUIRE"
@@ -78,6 +85,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("engines")
     if marker is not None:
         engines = [e for e in engines if e in marker.args]
+        if not engines:
+            only, ran = ", ".join(marker.args), ", ".join(selected)
+            reason = f"runs only on {only}; this run covers {ran}"
+            metafunc.parametrize(
+                "engine", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=["-"]
+            )
+            return
     metafunc.parametrize("engine", engines, indirect=True, ids=engines)
 
 
@@ -130,6 +144,28 @@ def database(database_url: str, request: pytest.FixtureRequest) -> Iterator[Data
         yield db
     finally:
         db.close()
+
+
+@pytest.fixture(params=[5, 6], ids=["sb5", "sb6"])
+def repository(request: pytest.FixtureRequest, database: Database) -> JobRepository:
+    """A job repository on a fresh Spring Batch schema (5.2 and 6.0), without cluster tables."""
+    create_schema(database, major=request.param, cluster=False)
+    return JobRepository(database)
+
+
+@pytest.fixture
+def target(database: Database) -> sa.Table:
+    """A table items are written to, whose primary key proves each item is written once."""
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "target_items",
+        metadata,
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("doubled", sa.BigInteger, nullable=False),
+    )
+    with database.begin() as connection:
+        metadata.create_all(connection)
+    return table
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -219,7 +219,9 @@ def test_job_update_merges_a_stop_from_elsewhere(repository: JobRepository) -> N
     execution.status = BatchStatus.STARTED  # stale view, as a running job has it
     repository.update(execution)  # adopts the newer version and keeps STOPPING
     assert execution.status is BatchStatus.STOPPING
-    assert repository.get_job_execution(execution.id).status is BatchStatus.STOPPING  # type: ignore[union-attr]
+    assert execution.id is not None
+    reloaded = repository.get_job_execution(execution.id)
+    assert reloaded is not None and reloaded.status is BatchStatus.STOPPING
 
 
 def test_job_update_that_loses_a_race_raises(
@@ -295,7 +297,7 @@ def test_timestamps_are_the_configured_zones_wall_clock(repository: JobRepositor
 
 def _dump(repository: JobRepository) -> dict[str, list[tuple[object, ...]]]:
     tables = repository.tables
-    result = {}
+    result: dict[str, list[tuple[object, ...]]] = {}
     with repository.db.connect() as c:
         for table in (
             tables.job_instance,

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from springbatch_py.db import ddl, model
 from springbatch_py.db.database import Database
 from springbatch_py.db.inventory import reflect
+from springbatch_py.db.model import SpringBatchMajor
 from springbatch_py.db.schema import (
+    GeneratorStyle,
     create_schema,
     detect_major,
     drop_schema,
@@ -20,7 +22,7 @@ from springbatch_py.errors import MixedSchemaError, SchemaError
 
 
 @pytest.mark.parametrize("major", [5, 6])
-def test_create_then_verify(database: Database, major: int) -> None:
+def test_create_then_verify(database: Database, major: SpringBatchMajor) -> None:
     report = create_schema(database, major=major)
     assert report.count("created") == len([a for a in report.actions if a.status == "created"])
     assert report.count("exists") == 0
@@ -174,7 +176,7 @@ def test_drop_removes_everything_and_only_ours(database: Database) -> None:
 
 
 @pytest.mark.parametrize("major", [5, 6])
-def test_generators_draw_ids_like_java(database: Database, major: int) -> None:
+def test_generators_draw_ids_like_java(database: Database, major: SpringBatchMajor) -> None:
     from springbatch_py.repository.ids import id_generators
 
     create_schema(database, major=major, cluster=False)
@@ -218,7 +220,9 @@ def _drop_sql(database: Database, table: str) -> str:
 
 
 def _run_generator_ddl(database: Database, *, major: int, name: str) -> None:
-    info_style = "table" if database.dialect.name in ("mysql", "sqlite") else "sequence"
+    info_style: GeneratorStyle = (
+        "table" if database.dialect.name in ("mysql", "sqlite") else "sequence"
+    )
     folder = script_folder(database.dialect.name, info_style)
     with database.begin() as connection:
         for statement in ddl.load_script(folder, f"spring-batch-{major}.sql"):

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from springbatch_py.db.database import Database
+from springbatch_py.db.model import SpringBatchMajor
 from springbatch_py.db.schema import create_schema
 
 # name -> [(column, nullable, logical type)] ; logical: i=int64, vN=varchar(N), cN=char(N),
@@ -124,7 +125,7 @@ def _reflected_type(text: str) -> str:
 
 
 @pytest.mark.parametrize("major", [5, 6])
-def test_created_schema_equals_the_facts(database: Database, major: int) -> None:
+def test_created_schema_equals_the_facts(database: Database, major: SpringBatchMajor) -> None:
     create_schema(database, major=major)
     dialect = database.dialect.name
     expected = {**SPRING_BATCH, **CLUSTER}

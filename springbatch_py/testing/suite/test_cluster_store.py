@@ -1,0 +1,381 @@
+"""The cluster statements on every engine: what each one does, its compare-and-set row counts,
+racing claims from several connections, and the capabilities a dialect declares."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from springbatch_py.cluster.store import ClusterStore, Coordination, PartitionTask
+from springbatch_py.core.domain import JobExecution, StepExecution
+from springbatch_py.db.database import Database
+from springbatch_py.db.schema import create_schema
+from springbatch_py.repository.jobs import JobRepository
+
+THREADS = 8
+
+
+@dataclass
+class Setup:
+    db: Database
+    store: ClusterStore
+    execution: JobExecution
+    manager: StepExecution
+    workers: list[StepExecution]
+
+    def coordination(self, master: str = "master-1") -> Coordination:
+        assert self.execution.id is not None and self.manager.id is not None
+        return Coordination(self.execution.id, master, self.manager.id, "worker", "CREATED")
+
+    def task(self, index: int, node: str | None, transferable: bool = True) -> PartitionTask:
+        worker = self.workers[index]
+        assert worker.id is not None and self.execution.id is not None
+        assert self.manager.id is not None
+        return PartitionTask(
+            worker.id,
+            self.execution.id,
+            worker.step_name,
+            self.manager.id,
+            transferable,
+            assigned_node=node,
+            status="PENDING",
+        )
+
+
+@pytest.fixture
+def setup(database: Database) -> Setup:
+    create_schema(database)
+    repository = JobRepository(database)
+    execution = repository.create_job_execution("clustered", {"run": "1"})
+    manager = execution.create_step_execution("clustered.manager")
+    repository.add(manager)
+    workers = [execution.create_step_execution(f"worker:{i}") for i in range(4)]
+    repository.add_all(workers)
+    return Setup(database, ClusterStore(database), execution, manager, workers)
+
+
+def _threshold(setup: Setup) -> int:
+    """A silence threshold a fresh row never reaches: a clock of whole seconds reads a row
+    written a moment ago as up to a second old."""
+    return 1000 if setup.db.dialect.millisecond_clock else 3000
+
+
+def _age_past(setup: Setup, threshold_ms: int) -> None:
+    """Sleep until rows written now are older than ``threshold_ms`` on the database clock (a
+    clock of whole seconds needs a second more)."""
+    extra = 0.2 if setup.db.dialect.millisecond_clock else 1.2
+    time.sleep(threshold_ms / 1000 + extra)
+
+
+def _race(calls: list[Callable[[], bool]]) -> list[bool]:
+    """Run the calls at once from separate threads (and connections); their results."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except DBAPIError as exc:  # a deadlock victim or lock timeout lost the race
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return [r is True for r in results]
+
+
+# -- nodes ---------------------------------------------------------------------------------------
+
+
+def test_node_rows_register_heartbeat_and_leave(setup: Setup) -> None:
+    store = setup.store
+    store.register_node("node-a", "host-a")
+    store.register_node("node-b", "host-b")
+    with pytest.raises(DBAPIError):
+        store.register_node("node-a", "host-a")  # the primary key refuses a second row
+    assert store.heartbeat("node-a", 5) is True
+    assert store.heartbeat("node-b", 1) is True
+    assert store.heartbeat("node-gone", 0) is False
+    assert [(n.node_id, n.current_load) for n in store.active_nodes()] == [
+        ("node-b", 1),
+        ("node-a", 5),
+    ]
+    rows = {n.node_id: n for n in store.all_nodes()}
+    assert set(rows) == {"node-a", "node-b"}
+    assert rows["node-a"].status == "ACTIVE" and rows["node-a"].host_identifier == "host-a"
+    for row in rows.values():
+        # A fresh heartbeat is young on the database clock (whole-second clocks round).
+        assert -1000 < row.heartbeat_age_ms < 5000, row
+        assert row.created_time is not None and row.last_updated_time is not None
+    store.deregister("node-a")
+    assert [n.node_id for n in store.all_nodes()] == ["node-b"]
+
+
+def test_silent_nodes_are_marked_then_removed_once(setup: Setup) -> None:
+    store = setup.store
+    store.register_node("silent", "h")
+    threshold = _threshold(setup)
+    assert store.mark_unreachable(60_000) == 0  # young rows stay ACTIVE
+    _age_past(setup, threshold)
+    store.register_node("fresh", "h")
+    assert (
+        _race([lambda: store.mark_unreachable(threshold) == 1 for _ in range(THREADS)]).count(True)
+        == 1
+    )
+    statuses = {n.node_id: n.status for n in store.all_nodes()}
+    assert statuses == {"silent": "UNREACHABLE", "fresh": "ACTIVE"}
+    assert [n.node_id for n in store.active_nodes()] == ["fresh"]
+    assert store.delete_unreachable(threshold) == 1
+    assert store.delete_unreachable(threshold) == 0
+    assert store.heartbeat("silent", 0) is False  # the evicted node learns it is gone
+    assert [n.node_id for n in store.all_nodes()] == ["fresh"]
+
+
+# -- coordination --------------------------------------------------------------------------------
+
+
+def test_coordination_moves_only_from_the_expected_status(setup: Setup) -> None:
+    store = setup.store
+    coordination = setup.coordination()
+    store.insert_coordination(
+        coordination.job_execution_id,
+        coordination.master_node_id,
+        coordination.master_step_execution_id,
+        coordination.master_step_name,
+    )
+    with pytest.raises(DBAPIError):
+        store.insert_coordination(
+            coordination.job_execution_id, "other", coordination.master_step_execution_id, "w"
+        )
+    assert store.transition_coordination(coordination, "master-1", "CREATED", "STARTED")
+    assert not store.transition_coordination(coordination, "master-1", "CREATED", "STARTED")
+    assert not store.transition_coordination(coordination, "master-2", "STARTED", "COMPLETED")
+    row = store.get_coordination(coordination.job_execution_id)
+    assert row is not None and (row.status, row.master_node_id) == ("STARTED", "master-1")
+    assert [c.job_execution_id for c in store.list_coordinations()] == [
+        coordination.job_execution_id
+    ]
+
+
+def test_a_lost_master_is_taken_over_by_exactly_one_node(setup: Setup) -> None:
+    store = setup.store
+    coordination = setup.coordination("lost-master")
+    store.insert_coordination(
+        coordination.job_execution_id, "lost-master", coordination.master_step_execution_id, "w"
+    )
+    assert store.find_orphaned_masters() == []  # CREATED is not recoverable
+    store.transition_coordination(coordination, "lost-master", "CREATED", "STARTED")
+    (orphan,) = store.find_orphaned_masters()  # no node row for lost-master
+    assert orphan.master_node_id == "lost-master"
+    wins = _race(
+        [partial(store.claim_orphaned_master, orphan, f"rescuer-{i}") for i in range(THREADS)]
+    )
+    assert wins.count(True) == 1
+    row = store.get_coordination(coordination.job_execution_id)
+    assert row is not None and row.status == "RECOVERING"
+    assert row.master_node_id == f"rescuer-{wins.index(True)}"
+    # A registered master is not an orphan.
+    store.register_node(row.master_node_id, "h")
+    assert store.find_orphaned_masters() == []
+
+
+# -- partitions ----------------------------------------------------------------------------------
+
+
+def _started(setup: Setup, tasks: list[PartitionTask]) -> None:
+    coordination = setup.coordination()
+    setup.store.insert_coordination(
+        coordination.job_execution_id, "master-1", coordination.master_step_execution_id, "worker"
+    )
+    setup.store.insert_partitions(tasks)
+    setup.store.transition_coordination(coordination, "master-1", "CREATED", "STARTED")
+
+
+def test_partitions_are_claimed_refreshed_and_finished_by_their_node_only(setup: Setup) -> None:
+    store = setup.store
+    store.register_node("master-1", "h")
+    tasks = [setup.task(i, "node-a" if i < 3 else "node-b") for i in range(4)]
+    coordination = setup.coordination()
+    store.insert_coordination(
+        coordination.job_execution_id, "master-1", coordination.master_step_execution_id, "worker"
+    )
+    store.insert_partitions(tasks)
+    assert store.fetch_assigned("node-a", 10) == []  # the job is not STARTED yet
+    store.transition_coordination(coordination, "master-1", "CREATED", "STARTED")
+    fetched = store.fetch_assigned("node-a", 2)
+    assert len(fetched) == 2
+    assert {t.partition_key for t in store.fetch_assigned("node-a", 10)} == {
+        "worker:0",
+        "worker:1",
+        "worker:2",
+    }
+    assert all(t.master_step_name == "worker" and t.transferable for t in fetched)
+    task = fetched[0]
+    assert store.count_open(coordination.master_step_execution_id) == 4
+    assert not store.transition_partition(task, "node-b", "PENDING", "CLAIMED")  # not its own
+    assert store.transition_partition(task, "node-a", "PENDING", "CLAIMED")
+    assert not store.transition_partition(task, "node-a", "PENDING", "CLAIMED")
+    assert store.refresh_partition(task.step_execution_id, "node-a")
+    assert not store.refresh_partition(task.step_execution_id, "node-b")
+    assert task.partition_key not in {t.partition_key for t in store.fetch_assigned("node-a", 9)}
+    assert store.transition_partition(task, "node-a", "CLAIMED", "COMPLETED")
+    assert not store.refresh_partition(task.step_execution_id, "node-a")  # finished: no fence
+    assert not store.transition_partition(task, "node-a", "CLAIMED", "FAILED")
+    assert store.count_open(coordination.master_step_execution_id) == 3
+    other = store.fetch_assigned("node-b", 10)[0]
+    assert store.transition_partition(other, "node-b", "PENDING", "FAILED")
+    assert store.count_failed(coordination.master_step_execution_id) == 1
+    statuses = {t.partition_key: t.status for t in store.list_partitions(manager_id(task))}
+    assert statuses[task.partition_key] == "COMPLETED"
+    assert statuses[other.partition_key] == "FAILED"
+    assert sorted(str(s) for s in statuses.values()) == [
+        "COMPLETED",
+        "FAILED",
+        "PENDING",
+        "PENDING",
+    ]
+
+
+def manager_id(task: PartitionTask) -> int:
+    return task.master_step_execution_id
+
+
+def test_racing_claims_of_one_partition_have_one_winner(setup: Setup) -> None:
+    store = setup.store
+    task = setup.task(0, "node-a")
+    _started(setup, [task])
+    wins = _race(
+        [lambda: store.transition_partition(task, "node-a", "PENDING", "CLAIMED")] * THREADS
+    )
+    assert wins.count(True) == 1
+    (listed,) = store.list_partitions(task.master_step_execution_id)
+    assert listed.status == "CLAIMED"
+
+
+def test_orphans_of_a_removed_node_are_reassigned_once_or_failed(setup: Setup) -> None:
+    store = setup.store
+    store.register_node("master-1", "h")
+    store.register_node("alive", "h")
+    movable, pinned, kept = (
+        setup.task(0, "dead"),
+        setup.task(1, "dead", False),
+        setup.task(2, "alive"),
+    )
+    _started(setup, [movable, pinned, kept])
+    manager = movable.master_step_execution_id
+    threshold = _threshold(setup)
+    assert store.find_orphaned_partitions(manager, 60_000) == []  # not silent long enough
+    _age_past(setup, threshold)
+    orphans = {t.partition_key: t for t in store.find_orphaned_partitions(manager, threshold)}
+    assert set(orphans) == {"worker:0", "worker:1"}  # the live node's partition is no orphan
+    seen = orphans["worker:0"]
+    assert (seen.assigned_node, seen.status, seen.transferable) == ("dead", "PENDING", True)
+    assert not orphans["worker:1"].transferable
+    wins = _race([partial(store.reassign, seen, f"new-{i}") for i in range(THREADS)])
+    assert wins.count(True) == 1
+    assert not store.reassign(seen, "late")  # it moved: the old view no longer matches
+    assert store.fail_orphan(orphans["worker:1"])
+    assert not store.fail_orphan(orphans["worker:1"])
+    by_key = {t.partition_key: t for t in store.list_partitions(manager)}
+    assert by_key["worker:0"].assigned_node == f"new-{wins.index(True)}"
+    assert by_key["worker:0"].status == "PENDING"
+    assert by_key["worker:1"].status == "FAILED"
+    assert by_key["worker:2"].assigned_node == "alive"
+
+
+def test_a_claimed_partition_cannot_be_reassigned_from_a_stale_view(setup: Setup) -> None:
+    store = setup.store
+    task = setup.task(0, "gone")
+    _started(setup, [task])
+    _age_past(setup, _threshold(setup))
+    (orphan,) = store.find_orphaned_partitions(task.master_step_execution_id, _threshold(setup))
+    # Between the master's scan and its update the partition moves on: the update must miss.
+    assert store.transition_partition(task, "gone", "PENDING", "CLAIMED")
+    assert not store.reassign(orphan, "new")
+    assert not store.reassign(replace(orphan, assigned_node="other"), "new")
+
+
+def test_partition_rows_are_removed_with_their_step_execution(setup: Setup) -> None:
+    task = setup.task(0, "node-a")
+    _started(setup, [task])
+    with setup.db.begin() as c:
+        c.execute(
+            sa.text("DELETE FROM BATCH_STEP_EXECUTION_CONTEXT WHERE STEP_EXECUTION_ID = :id"),
+            {"id": task.step_execution_id},
+        )
+        c.execute(
+            sa.text("DELETE FROM BATCH_STEP_EXECUTION WHERE STEP_EXECUTION_ID = :id"),
+            {"id": task.step_execution_id},
+        )
+    # BAT_PART_FK ... ON DELETE CASCADE (SQLite enforces it with foreign_keys on).
+    assert setup.store.list_partitions(task.master_step_execution_id) == []
+
+
+def test_phase_events_are_recorded(setup: Setup) -> None:
+    assert setup.execution.id is not None
+    setup.store.record_phase(setup.execution.id, "master-1", "RECEIVED")
+    with setup.db.connect() as c:
+        count = c.execute(sa.text("SELECT COUNT(*) FROM batch_job_phase_events")).scalar()
+    assert count == 1
+
+
+# -- declared capabilities ----------------------------------------------------------------------
+
+
+@pytest.mark.requires("skip_locked")
+def test_skip_locked_passes_over_locked_rows(setup: Setup) -> None:
+    tasks = [setup.task(i, "node-a") for i in range(2)]
+    _started(setup, tasks)
+    query = sa.text(
+        "SELECT step_execution_id FROM batch_partitions WHERE status = 'PENDING' "
+        "ORDER BY step_execution_id FOR UPDATE SKIP LOCKED"
+    )
+    first, second = setup.db.engine.connect(), setup.db.engine.connect()
+    try:
+        with first.begin():
+            locked = first.execute(
+                sa.text(
+                    "SELECT step_execution_id FROM batch_partitions "
+                    "WHERE step_execution_id = :id FOR UPDATE"
+                ),
+                {"id": tasks[0].step_execution_id},
+            ).scalar()
+            assert locked == tasks[0].step_execution_id
+            with second.begin():
+                started = time.monotonic()
+                rows = [r[0] for r in second.execute(query)]
+                assert time.monotonic() - started < 5  # no wait for the lock
+                assert rows == [tasks[1].step_execution_id]
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.requires("listen_notify")
+def test_listen_notify_delivers_across_connections(setup: Setup) -> None:
+    listener = setup.db.engine.connect()
+    try:
+        listener.exec_driver_sql("LISTEN springbatch_conformance")
+        listener.commit()
+        with setup.db.begin() as c:
+            c.exec_driver_sql("NOTIFY springbatch_conformance, 'hello'")
+        raw: Any = listener.connection.driver_connection
+        received: list[str] = []
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:
+            listener.exec_driver_sql("SELECT 1")
+            received = [n.payload for n in raw.notifies(timeout=0.5, stop_after=1)]
+        assert received == ["hello"]
+    finally:
+        listener.close()
