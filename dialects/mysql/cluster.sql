@@ -153,3 +153,8 @@ FROM batch_partitions WHERE MASTER_STEP_EXECUTION_ID = :master_step_execution_id
 -- E1: a phase-timing event of a job, on the database clock.
 INSERT INTO batch_job_phase_events (JOB_EXECUTION_ID, NODE_ID, PHASE, EVENT_TIME)
 VALUES (:job_execution_id, :node_id, :phase, CURRENT_TIMESTAMP);
+
+-- name: partition_count_by_status
+-- Partitions per job execution and status, for the observability views and metrics.
+SELECT JOB_EXECUTION_ID, STATUS, COUNT(*) AS PARTITION_COUNT
+FROM batch_partitions GROUP BY JOB_EXECUTION_ID, STATUS ORDER BY JOB_EXECUTION_ID, STATUS;

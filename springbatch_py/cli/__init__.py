@@ -18,6 +18,7 @@ from springbatch_py.cli import conformance as conformance_cli
 from springbatch_py.cli import demo as demo_cli
 from springbatch_py.cli import ops as ops_cli
 from springbatch_py.cli import schema as schema_cli
+from springbatch_py.cli import serve as serve_cli
 from springbatch_py.cli import views as views_cli
 from springbatch_py.core.errors import (
     JobParametersInvalidError,
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     conformance_cli.register(commands)
     ops_cli.register(commands)
     views_cli.register(commands)
+    serve_cli.register(commands)
     return parser
 
 

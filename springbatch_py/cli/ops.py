@@ -68,6 +68,15 @@ def register(commands: Any) -> None:
         help="jobs whose partitioned steps' worker steps this node runs; repeatable",
     )
     node.add_argument("--node-id-prefix", help="prefix of the node id (default: the host name)")
+    node.add_argument(
+        "--serve-port",
+        type=int,
+        metavar="PORT",
+        help="also serve this node's health, the cluster views and /metrics on PORT (see 'serve')",
+    )
+    node.add_argument(
+        "--serve-host", default="127.0.0.1", help="address for --serve-port (default: 127.0.0.1)"
+    )
     add_cluster_config(node)
     node.set_defaults(handler=_node)
 
@@ -246,7 +255,18 @@ def _node(args: argparse.Namespace) -> int:
         database_settings=database_settings(args),
     )
     print(f"node {node.node_id}: working on {', '.join(node.registry.names())}", flush=True)
-    node.run_forever()
+    server = None
+    if args.serve_port is not None:
+        from springbatch_py.observe.server import ObservabilityServer
+
+        node.start()
+        server = ObservabilityServer(node.db, args.serve_host, args.serve_port, node=node).start()
+        print(f"node {node.node_id}: serving {server.url}", flush=True)
+    try:
+        node.run_forever()
+    finally:
+        if server is not None:
+            server.stop()
     print(f"node {node.node_id}: left the cluster", flush=True)
     return 0
 

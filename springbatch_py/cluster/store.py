@@ -1,10 +1,12 @@
 """The cluster tables, through the named statements of ``dialects/<dialect>/cluster.sql``.
 
-This is the only module of the cluster layer that touches SQL. Each statement runs in a short
-transaction of its own (the Java library's writes are visible to other nodes at once, and
-PostgreSQL's ``CURRENT_TIMESTAMP`` is the transaction's start), unless a connection is given:
-the partition fence runs inside a chunk's transaction. Transitions are compare-and-set: they
-name the status a row must still have and return whether exactly one row moved.
+With its read-only companion :mod:`springbatch_py.cluster.reader`, this is the only module of
+the cluster layer that touches SQL. Each statement runs in a short transaction of its own (the
+Java library's writes are visible to other nodes at once, and PostgreSQL's ``CURRENT_TIMESTAMP``
+is the transaction's start), unless a connection is given: the partition fence runs inside a
+chunk's transaction, and the observability reads share one read transaction. Transitions are
+compare-and-set: they name the status a row must still have and return whether exactly one row
+moved.
 
 Every statement run is counted in :attr:`ClusterStore.counts`, so tests and benchmarks can see
 how many statements a partition costs.
@@ -77,6 +79,15 @@ class Coordination:
     status: str
     created_time: datetime | None = None
     last_updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PartitionCount:
+    """How many partitions of one job execution are in one status."""
+
+    job_execution_id: int
+    status: str
+    count: int
 
 
 def _rows(result: StatementResult) -> list[dict[str, Any]]:
@@ -183,8 +194,8 @@ class ClusterStore:
             for r in _rows(self._run("node_list_active", write=False))
         ]
 
-    def all_nodes(self) -> list[NodeRow]:
-        """N6: every node row."""
+    def all_nodes(self, *, connection: Connection | None = None) -> list[NodeRow]:
+        """N6: every node row (on ``connection`` when given, e.g. a read transaction)."""
         return [
             NodeRow(
                 r["node_id"],
@@ -195,7 +206,7 @@ class ClusterStore:
                 int(r["current_load"] or 0),
                 float(r["heartbeat_age_ms"] or 0),
             )
-            for r in _rows(self._run("node_list_all", write=False))
+            for r in _rows(self._run("node_list_all", write=False, connection=connection))
         ]
 
     # -- coordination ------------------------------------------------------------------------
@@ -265,16 +276,24 @@ class ClusterStore:
         )
         return result.rowcounts[0] == 1
 
-    def get_coordination(self, job_execution_id: int) -> Coordination | None:
+    def get_coordination(
+        self, job_execution_id: int, *, connection: Connection | None = None
+    ) -> Coordination | None:
         """The coordination row of a job execution."""
         rows = _rows(
-            self._run("coordination_get", {"job_execution_id": job_execution_id}, write=False)
+            self._run(
+                "coordination_get",
+                {"job_execution_id": job_execution_id},
+                write=False,
+                connection=connection,
+            )
         )
         return self._coordination(rows[0]) if rows else None
 
-    def list_coordinations(self) -> list[Coordination]:
+    def list_coordinations(self, *, connection: Connection | None = None) -> list[Coordination]:
         """Every coordination row, newest first."""
-        return [self._coordination(r) for r in _rows(self._run("coordination_list", write=False))]
+        rows = _rows(self._run("coordination_list", write=False, connection=connection))
+        return [self._coordination(r) for r in rows]
 
     def delete_coordination(self, job_execution_id: int) -> None:
         """Delete a coordination row (before deleting its job execution)."""
@@ -424,16 +443,29 @@ class ClusterStore:
         )
         return result.rowcounts[0] == 1
 
-    def list_partitions(self, master_step_execution_id: int) -> list[PartitionTask]:
+    def list_partitions(
+        self, master_step_execution_id: int, *, connection: Connection | None = None
+    ) -> list[PartitionTask]:
         """The partitions of a master step."""
         rows = _rows(
             self._run(
                 "partition_list",
                 {"master_step_execution_id": master_step_execution_id},
                 write=False,
+                connection=connection,
             )
         )
         return [_task(r) for r in rows]
+
+    def count_partitions_by_status(
+        self, *, connection: Connection | None = None
+    ) -> list[PartitionCount]:
+        """How many partitions each job execution has in each status."""
+        rows = _rows(self._run("partition_count_by_status", write=False, connection=connection))
+        return [
+            PartitionCount(r["job_execution_id"], r["status"], int(r["partition_count"]))
+            for r in rows
+        ]
 
     def record_phase(self, job_execution_id: int, node_id: str, phase: str) -> None:
         """E1: a phase-timing event."""

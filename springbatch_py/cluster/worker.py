@@ -38,6 +38,7 @@ from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Step
 from springbatch_py.db import transactions
+from springbatch_py.observe import tracing
 from springbatch_py.repository.jobs import JobRepository
 
 log = logging.getLogger(__name__)
@@ -286,12 +287,27 @@ class Worker:
                 f"no step execution {task.step_execution_id} for {task.partition_key}"
             )
         running.execution = execution
-        running.fenced = FencedRepository(self.runtime, task)
+        running.fenced = fenced = FencedRepository(self.runtime, task)
+        with tracing.partition_span(
+            execution,
+            partition_key=task.partition_key,
+            node_id=self.runtime.node_id,
+            master_step_execution_id=task.master_step_execution_id,
+        ):
+            self._run_partition(task, running, execution, fenced)
+
+    def _run_partition(
+        self,
+        task: PartitionTask,
+        running: _Running,
+        execution: StepExecution,
+        fenced: FencedRepository,
+    ) -> None:
         step = self.registry.resolve(task.master_step_name or "", execution)
         if step is None:
             self._reject(task, running, execution)
             return
-        step.execute(execution, running.fenced)
+        step.execute(execution, fenced)
         failed = execution.status in (
             BatchStatus.FAILED,
             BatchStatus.UNKNOWN,

@@ -27,6 +27,7 @@ from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameter, JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import BATCH_VERSION, Repository, Step
+from springbatch_py.observe import tracing
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +237,10 @@ class Job:
 
     def execute(self, execution: JobExecution, repository: Repository) -> None:
         """Run the job for a created execution and record the outcome."""
+        with tracing.job_span(execution):
+            self._execute_job(execution, repository)
+
+    def _execute_job(self, execution: JobExecution, repository: Repository) -> None:
         try:
             self.validate(execution.job_parameters)
             if execution.status is not BatchStatus.STOPPING:

@@ -24,6 +24,7 @@ from springbatch_py.core.errors import JobInterruptedError
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
+from springbatch_py.observe import tracing
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,10 @@ class Step(ABC):
 
     def execute(self, step_execution: StepExecution, repository: Repository) -> None:
         """Run the step for ``step_execution`` (already saved), recording the outcome."""
+        with tracing.step_span(step_execution):
+            self._execute_step(step_execution, repository)
+
+    def _execute_step(self, step_execution: StepExecution, repository: Repository) -> None:
         context = step_execution.execution_context
         context["batch.version"] = BATCH_VERSION
         context["batch.stepType"] = self.batch_step_type(repository)
