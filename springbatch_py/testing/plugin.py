@@ -118,29 +118,36 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(engine: str) -> Iterator[str]:
-    """URL of a fresh scratch database on ``engine``, dropped after the test."""
+def database_url(engine: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a fresh scratch database on ``engine``, dropped after the test.
+
+    Skips when the dialect lacks a capability named by ``@pytest.mark.requires``.
+    """
     scratch = provider(engine).create()
     try:
+        marker = request.node.get_closest_marker("requires")
+        if marker is not None:
+            with Database.open(scratch.url) as db:
+                _require(db, marker.args)
         yield scratch.url
     finally:
         scratch.drop()
 
 
-@pytest.fixture
-def database(database_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
-    """An open :class:`Database` on a fresh scratch database.
+def _require(db: Database, capabilities: tuple[str, ...]) -> None:
+    for capability in capabilities:
+        if capability not in CAPABILITIES:
+            pytest.fail(f"unknown capability {capability!r}", pytrace=False)
+        if not db.dialect.supports(capability):
+            pytest.skip(f"{db.dialect.product} lacks capability {capability}")
 
-    Skips when the dialect lacks a capability named by ``@pytest.mark.requires``.
-    """
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """An open :class:`Database` on a fresh scratch database (capabilities checked by
+    ``database_url``)."""
     db = Database.open(database_url)
     try:
-        marker = request.node.get_closest_marker("requires")
-        for capability in marker.args if marker else ():
-            if capability not in CAPABILITIES:
-                pytest.fail(f"unknown capability {capability!r}", pytrace=False)
-            if not db.dialect.supports(capability):
-                pytest.skip(f"{db.dialect.product} lacks capability {capability}")
         yield db
     finally:
         db.close()
