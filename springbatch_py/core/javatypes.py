@@ -175,7 +175,12 @@ def java_class_of(value: Any) -> str:
 
 
 def same_java_value(a: Any, b: Any) -> bool:
-    """Equality that also requires the same Java class (``Long(1)`` is not ``Integer(1)``)."""
+    """Equality that also requires the same Java class (``Long(1)`` is not ``Integer(1)``).
+
+    Lists and maps may hold None (a Java null), which only equals None.
+    """
+    if a is None or b is None:
+        return a is None and b is None
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(same_java_value(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
