@@ -34,8 +34,9 @@ def _decimal_to_float32(number: Decimal) -> float:
     if math.isinf(guess):
         return guess
     bits = _float32_bits(guess)
+    # Below the smallest subnormal the guess is 0.0, whose lower neighbour does not exist.
     options: list[float] = [
-        struct.unpack(">f", struct.pack(">I", b))[0] for b in (bits - 1, bits, bits + 1)
+        struct.unpack(">f", struct.pack(">I", b))[0] for b in (bits - 1, bits, bits + 1) if b >= 0
     ]
     finite = [o for o in options if not math.isinf(o) and o >= 0]
     return min(finite, key=lambda o: (abs(Decimal(o) - number), _float32_bits(o) % 2))
