@@ -75,9 +75,9 @@ ZONES = ("UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York", "Australia/Lo
 #: Australia/Lord_Howe: tzdata has no letters for it ("+1030"/"+11"); JDK 17 prints its legacy
 #: names, JDK 19+ (and springbatch-py, see ``javafmt.java_date_to_string``) ``GMT+10:30`` and
 #: ``GMT+11:00`` - a JDK-version difference like the double digits. Asia/Tokyo: JDK 17 names the
-#: daylight time of 1948-1951 ``JDT`` while springbatch-py prints ``JST`` (it takes the names from
-#: the zone's current rules, which have no daylight time): a gap in springbatch-py, shown by
-#: ``tests/compat/test_job_keys.py::test_tokyo_daylight_time_name``.
+#: daylight time of 1948-1951 ``JDT``; springbatch-py prints ``JST``, taking the names from the
+#: zone's current rules (no daylight time) as JDK 25 does for such zones (Moscow 2001 ``MSK``,
+#: Kolkata 1945 ``IST``: tests/unit/java_vectors.py ``DATES_25``).
 JDK17_DATE_NAMES: dict[str, dict[str, str]] = {
     "Australia/Lord_Howe": {"GMT+10:30": "LHST", "GMT+11:00": "LHDT"},
     "Asia/Tokyo": {"JST+daylight": "JDT"},
