@@ -37,14 +37,12 @@ if str(ROOT) not in sys.path:
 
 from springbatch_py.core import javafmt  # noqa: E402
 from springbatch_py.core.javatypes import (  # noqa: E402
-    PARTITION_TRANSFERABLE_PROP,
     BigInteger,
     Byte,
     Double,
     Float,
     Instant,
     Integer,
-    JavaEnum,
     Long,
     Short,
 )
@@ -56,17 +54,19 @@ from springbatch_py.repository.serialization._javastream import (  # noqa: E402
 from springbatch_py.repository.serialization._javatext import parse_java_float  # noqa: E402
 from tests.compat import jvm  # noqa: E402
 from tests.compat.strategies import (  # noqa: E402
-    COLOR,
+    DATE_MILLIS,
+    ENUMS,
     JDK17_SAFE_DOUBLE_DIGITS,
     JDK17_SAFE_DOUBLE_EXPONENTS,
     JDK17_SAFE_FLOAT_DIGITS,
     JDK17_SAFE_FLOAT_EXPONENTS,
+    MODERN_MILLIS,
     ZONES,
     distinct_objects,
     jdk17_date_text,
     short_decimal,
 )
-from tests.compat.typed import to_typed  # noqa: E402
+from tests.compat.typed import to_typed, typed_parameters  # noqa: E402
 
 SEED = 20261123
 VECTORS = ROOT / "compat" / "vectors"
@@ -76,11 +76,6 @@ SHARED_CONTEXTS = 20
 PARAMETER_SETS = 300
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MIN_MILLIS = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
-_MAX_MILLIS = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - _EPOCH) // timedelta(
-    milliseconds=1
-)
-_MODERN_MILLIS = (-2524521600000, 4417977600000)  # 1890..2110, where zone rules change most
 _SPECIAL_STRINGS = (
     "",
     "\x00",
@@ -98,13 +93,6 @@ _SPECIAL_STRINGS = (
     "AppUse_Is-Transferable-Identifier",
     "SimpleStepExecutionSplitter.GRID_SIZE",
     "batch.version",
-)
-_ENUMS = (
-    JavaEnum(PARTITION_TRANSFERABLE_PROP, "YES"),
-    JavaEnum(PARTITION_TRANSFERABLE_PROP, "NO"),
-    JavaEnum(COLOR, "RED"),
-    JavaEnum(COLOR, "GREEN"),
-    JavaEnum(COLOR, "BLUE"),
 )
 _DOUBLE_EDGES = (0.0, -0.0, float("nan"), float("inf"), float("-inf"), 5e-324, -5e-324,
                  2.2250738585072014e-308, 1.7976931348623157e308, 1e-3, 1e7, 0.1, 1e23)  # fmt: skip
@@ -207,11 +195,11 @@ class Values:
     def java_date(self) -> datetime:
         r = self.rng.random()
         if r < 0.1:
-            millis = self.rng.choice((_MIN_MILLIS, _MAX_MILLIS, 0, -1, 1))
+            millis = self.rng.choice((*DATE_MILLIS, 0, -1, 1))
         elif r < 0.6:
-            millis = self.rng.randint(*_MODERN_MILLIS)
+            millis = self.rng.randint(*MODERN_MILLIS)
         else:
-            millis = self.rng.randint(_MIN_MILLIS, _MAX_MILLIS)
+            millis = self.rng.randint(*DATE_MILLIS)
         return _EPOCH + timedelta(milliseconds=millis)
 
     def local_date(self) -> date:
@@ -281,7 +269,7 @@ class Values:
             self.local_date_time,
             self.instant,
             self.duration,
-            lambda: self.rng.choice(_ENUMS),
+            lambda: self.rng.choice(ENUMS),
         ]
         return self.rng.choice(kinds)()
 
@@ -377,13 +365,6 @@ def ask(harness: jvm.Harness, command: str, requests: list[dict[str, Any]]) -> l
     return answers
 
 
-def parameter_list(parameters: JobParameters) -> list[dict[str, Any]]:
-    return [
-        {"name": name, "value": to_typed(p.value), "identifying": p.identifying}
-        for name, p in parameters.items()
-    ]
-
-
 def write(path: Path, header: dict[str, Any], vectors: list[dict[str, Any]]) -> None:
     """One vector per line (readable diffs), ASCII only (lone surrogates as escapes)."""
     lines = [json.dumps(v, ensure_ascii=True, separators=(",", ":")) for v in vectors]
@@ -427,7 +408,7 @@ def main() -> None:
             for i in range(PARAMETER_SETS)
         ]
         requests = [
-            {"id": i, "zone": zone, "parameters": parameter_list(p)}
+            {"id": i, "zone": zone, "parameters": typed_parameters(p)}
             for i, (zone, p) in enumerate(sets)
         ]
         keys = ask(harness, "job-keys", requests)

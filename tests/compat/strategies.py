@@ -42,12 +42,14 @@ from springbatch_py.repository.serialization._javatext import parse_java_float
 
 __all__ = [
     "COLOR",
+    "DATE_MILLIS",
     "ENUMS",
     "JDK17_DATE_NAMES",
     "JDK17_SAFE_DOUBLE_DIGITS",
     "JDK17_SAFE_DOUBLE_EXPONENTS",
     "JDK17_SAFE_FLOAT_DIGITS",
     "JDK17_SAFE_FLOAT_EXPONENTS",
+    "MODERN_MILLIS",
     "ZONES",
     "contexts",
     "distinct_objects",
@@ -113,6 +115,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_MILLIS = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
 _MAX_MILLIS = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - _EPOCH) // timedelta(
     milliseconds=1
+)
+#: ``java.util.Date`` epoch milliseconds over Python's years 1..9999.
+DATE_MILLIS = (_MIN_MILLIS, _MAX_MILLIS)
+#: Epoch milliseconds of 1890..2110, where zone rules (and their names) change most.
+MODERN_MILLIS = (
+    (datetime(1890, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1),
+    (datetime(2110, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1),
 )
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _LONG_MIN = -(2**63)
@@ -235,13 +244,9 @@ def java_dates() -> st.SearchStrategy[datetime]:
 
     Half of them fall in 1890..2110, where zone rules (and their names) change most.
     """
-    modern = (
-        (datetime(1890, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1),
-        (datetime(2110, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1),
-    )
     return st.one_of(
         st.integers(_MIN_MILLIS, _MAX_MILLIS),
-        st.integers(*modern),
+        st.integers(*MODERN_MILLIS),
         st.sampled_from((_MIN_MILLIS, _MAX_MILLIS, 0, -1, 1)),
     ).map(_from_millis)
 

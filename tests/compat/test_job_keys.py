@@ -32,7 +32,7 @@ from springbatch_py.core.javatypes import Double, Float, Integer, Long
 from springbatch_py.core.parameters import JobParameter, JobParameters, encode_parameter, job_key
 from tests.compat.jvm import LineService
 from tests.compat.strategies import ZONES, jdk17_date_text, job_parameters
-from tests.compat.typed import to_typed
+from tests.compat.typed import typed_parameters
 
 EXAMPLES = 2000
 SETTINGS = settings(
@@ -44,14 +44,7 @@ SETTINGS = settings(
 
 def request(parameters: JobParameters, zone: str) -> dict[str, Any]:
     """The harness request for these parameters (in their order) under JVM zone ``zone``."""
-    return {
-        "id": 0,
-        "zone": zone,
-        "parameters": [
-            {"name": name, "value": to_typed(p.value), "identifying": p.identifying}
-            for name, p in parameters.items()
-        ],
-    }
+    return {"id": 0, "zone": zone, "parameters": typed_parameters(parameters)}
 
 
 def _answer(service: LineService, req: dict[str, Any]) -> dict[str, Any]:

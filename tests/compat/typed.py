@@ -34,8 +34,9 @@ from springbatch_py.core.javatypes import (
     Short,
     java_class_of,
 )
+from springbatch_py.core.parameters import JobParameters
 
-__all__ = ["from_typed", "java_equal", "to_typed"]
+__all__ = ["from_typed", "java_equal", "to_typed", "typed_parameters"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NANOS = 1_000_000_000
@@ -112,6 +113,14 @@ def to_typed(value: Any) -> dict[str, Any]:
                 raise TypeError(f"map keys must be strings, not {type(key).__name__}: {key!r}")
         return {"t": "Map", "v": {key: to_typed(item) for key, item in value.items()}}
     raise TypeError(f"no typed JSON for {java_class}: {value!r}")  # pragma: no cover
+
+
+def typed_parameters(parameters: JobParameters) -> list[dict[str, Any]]:
+    """The harness's ``parameters`` member (``job-keys``, ``parameter-rows``), in order."""
+    return [
+        {"name": name, "value": to_typed(p.value), "identifying": p.identifying}
+        for name, p in parameters.items()
+    ]
 
 
 def _float32_bits(value: float) -> str:
