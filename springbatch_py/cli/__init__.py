@@ -1,15 +1,21 @@
 """The ``springbatch-py`` command line.
 
 Exit codes: 0 success; 1 the operation failed (database unreachable, schema differences, a
-statement refused); 2 refused or bad input (usage, bad URL, a database of the other major).
+statement refused); 2 refused or bad input (usage, bad URL, a database without the schema or of
+the other major, a ``--jobs``/``--steps`` reference that cannot be loaded); 141 (128 + SIGPIPE,
+what a Unix tool killed by SIGPIPE reports) when stdout was closed early, as by
+``springbatch-py executions JOB | head -1``: the command stops quietly, without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import select
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
@@ -26,23 +32,37 @@ from springbatch_py.core.errors import (
     NoSuchJobExecutionError,
 )
 from springbatch_py.db.database import one_line
-from springbatch_py.errors import ConfigurationError, MixedSchemaError, SpringBatchError
+from springbatch_py.db.ddl import DdlError
+from springbatch_py.errors import ConfigurationError, SchemaError, SpringBatchError
 
 PROG = "springbatch-py"
 
-#: Errors that mean the command was given something wrong: exit 2.
+#: Errors that mean the command was given something wrong: exit 2. SchemaError covers a
+#: database without the schema (or without the cluster tables) and one of the other major.
 BAD_INPUT: tuple[type[Exception], ...] = (
     ConfigurationError,
-    MixedSchemaError,
+    SchemaError,
     NoSuchJobError,
     NoSuchJobExecutionError,
     JobParametersInvalidError,
 )
 
+#: Exit code of a command whose stdout was closed by its reader (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (``springbatch-py: error: ...``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the error on one line, pointing at ``--help``, and exit 2."""
+        text = " ".join(message.split())
+        self.exit(2, f"{PROG}: error: {text} (see: {self.prog} --help)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG,
         description="Spring Batch's job repository and cluster partitioning, in Python.",
     )
@@ -60,8 +80,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise
+        # The reader went away (``| head``): say nothing more, and keep the interpreter's final
+        # flush of the unwritten rest from failing too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe (or socket) whose reader has gone away."""
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:
+        sys.stdout.flush()  # --help and --version print: a closed stdout shows here
+        raise
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -69,7 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = args.handler(args)
+        sys.stdout.flush()  # a closed stdout shows here, not in the interpreter's last flush
         return code
+    except DdlError as exc:  # a broken DDL script of the package, not the user's input
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
     except BAD_INPUT as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

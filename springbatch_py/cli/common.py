@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -91,7 +92,12 @@ def cluster_settings(args: argparse.Namespace, **overrides: Any) -> ClusterSetti
 
 def load_object(reference: str, what: str) -> Any:
     """The object ``module:attribute`` names (the current directory is importable); when it is
-    callable and takes no arguments, what it returns."""
+    callable and takes no arguments, what it returns.
+
+    Whatever goes wrong (no such module, a module that raises while it is imported, a missing
+    attribute, a function that needs arguments or raises) is a :class:`ConfigurationError`
+    naming the reference, so the command line answers with one line and exit 2.
+    """
     module_name, sep, attribute = reference.partition(":")
     if not sep or not module_name or not attribute:
         raise ConfigurationError(f"bad {what} reference {reference!r}: expected module:attribute")
@@ -101,6 +107,10 @@ def load_object(reference: str, what: str) -> Any:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigurationError(f"cannot import {module_name!r} for {what}: {exc}") from None
+    except Exception as exc:
+        raise ConfigurationError(
+            f"{what} {reference}: importing {module_name!r} raised {_describe(exc)}"
+        ) from None
     target: Any = module
     for part in attribute.split("."):
         try:
@@ -110,8 +120,39 @@ def load_object(reference: str, what: str) -> Any:
                 f"{module_name!r} has no attribute {attribute!r} ({what})"
             ) from None
     if callable(target) and not _is_batch_object(target):
-        target = target()
+        needed = _required_parameters(target)
+        if needed:
+            raise ConfigurationError(
+                f"{what} {reference}: a callable that needs arguments ({', '.join(needed)}); "
+                f"{what} takes an object or a function without arguments that returns one"
+            )
+        try:
+            target = target()
+        except Exception as exc:
+            raise ConfigurationError(
+                f"{what} {reference}: calling it raised {_describe(exc)}"
+            ) from None
     return target
+
+
+def _required_parameters(function: Any) -> list[str]:
+    """The parameters a call without arguments would miss (none when unknown)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return []
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [
+        name
+        for name, p in signature.parameters.items()
+        if p.default is inspect.Parameter.empty and p.kind not in variadic
+    ]
+
+
+def _describe(error: BaseException) -> str:
+    """An exception as ``Type: message`` on one line."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _is_batch_object(value: Any) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,19 +26,27 @@ from springbatch_py.cli.common import (
     open_database,
     print_json,
 )
-from springbatch_py.cli.views import execution_dict, print_execution
+from springbatch_py.cli.views import (
+    execution_dict,
+    explorer_for_views,
+    print_execution,
+    require_execution,
+)
 from springbatch_py.cluster.master import PartitionStep
 from springbatch_py.cluster.node import Node
 from springbatch_py.cluster.runtime import running_on
 from springbatch_py.cluster.worker import StepRegistry
 from springbatch_py.core.domain import JobExecution
+from springbatch_py.core.errors import JobParametersInvalidError, JobRestartError
 from springbatch_py.core.job import Job
 from springbatch_py.core.launch import JobOperator, JobRegistry
 from springbatch_py.core.parameters import JobParameter, JobParameters, parse_parameter_argument
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.core.step import Step
+from springbatch_py.db.database import Database
 from springbatch_py.errors import ConfigurationError
 from springbatch_py.repository.jobs import JobRepository
+from springbatch_py.repository.serialization import ContextSerializationError
 
 log = logging.getLogger(__name__)
 
@@ -224,10 +233,21 @@ def is_clustered(job: Job) -> bool:
     return any(isinstance(job.get_step(name), PartitionStep) for name in job.step_names)
 
 
+#: A value that ends in ``(word`` without the closing parenthesis: a type left unclosed.
+_UNCLOSED_TYPE = re.compile(r"\((?P<type>[A-Za-z_][\w.$]*)$")
+
+
 def parse_parameters(arguments: Iterable[str]) -> JobParameters:
-    """``-p`` arguments as job parameters; a name given twice is refused."""
+    """``-p`` arguments as job parameters; a name given twice, or a type left unclosed
+    (``run=1(long``), is refused."""
     values: dict[str, JobParameter] = {}
     for text in arguments:
+        unclosed = _UNCLOSED_TYPE.search(text.partition("=")[2])
+        if unclosed is not None:
+            raise JobParametersInvalidError(
+                f"bad job parameter {text!r}: unclosed type '({unclosed['type']}'; write "
+                f"'{text})', or append '(string)' to a String value that contains '('"
+            )
         name, parameter = parse_parameter_argument(text)
         if name in values:
             raise ConfigurationError(f"job parameter {name!r} is given twice")
@@ -289,13 +309,19 @@ def _start(operator: JobOperator, job: Job, parameters: JobParameters, next_: bo
 def _restart(args: argparse.Namespace) -> int:
     registry = load_jobs(args.jobs)
     with open_database(args) as db:
-        execution = JobRepository(db).get_job_execution(args.execution_id)
-    if execution is None:
-        from springbatch_py.core.errors import NoSuchJobExecutionError
-
-        raise NoSuchJobExecutionError(f"no job execution with id {args.execution_id}")
+        execution = require_execution(explorer_for_views(db), args.execution_id)
     job = registry.get(execution.job_name)
-    return _run(args, registry, job, lambda op: op.restart(args.execution_id))
+    return _run(args, registry, job, lambda op: _restart_execution(op, args.execution_id))
+
+
+def _restart_execution(operator: JobOperator, execution_id: int) -> JobExecution:
+    """Restart; a restart that needs a context it cannot read refuses, naming it."""
+    try:
+        return operator.restart(execution_id)
+    except ContextSerializationError as exc:
+        raise JobRestartError(
+            f"cannot restart job execution {execution_id}: {' '.join(str(exc).split())}"
+        ) from None
 
 
 def _run(args: argparse.Namespace, registry: JobRegistry, job: Job, action: Any) -> int:
@@ -323,9 +349,18 @@ def _run(args: argparse.Namespace, registry: JobRegistry, job: Job, action: Any)
     return 0 if execution.status is BatchStatus.COMPLETED else 1
 
 
+def _steering_repository(db: Database, execution_id: int) -> JobRepository:
+    """A repository for stop and abandon, which change the execution row only: an execution
+    context that cannot be read does not stop them. An unknown id is refused first."""
+    repository = JobRepository(db)
+    repository.unreadable_contexts = "mark"
+    require_execution(repository, execution_id)
+    return repository
+
+
 def _stop(args: argparse.Namespace) -> int:
     with open_database(args) as db:
-        operator = JobOperator(JobRepository(db), JobRegistry())
+        operator = JobOperator(_steering_repository(db, args.execution_id), JobRegistry())
         operator.stop(args.execution_id)
         execution = operator.repository.get_job_execution(args.execution_id)
     assert execution is not None
@@ -338,7 +373,8 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _abandon(args: argparse.Namespace) -> int:
     with open_database(args) as db:
-        execution = JobOperator(JobRepository(db), JobRegistry()).abandon(args.execution_id)
+        repository = _steering_repository(db, args.execution_id)
+        execution = JobOperator(repository, JobRegistry()).abandon(args.execution_id)
     if args.json:
         print_json(execution_dict(execution, steps=False))
     else:

@@ -2,11 +2,14 @@
 or JSON.
 
 Every command reads through the job explorer and the cluster store, never SQL of its own.
+An execution context that cannot be read does not stop a view: the view shows everything else
+and names the unreadable context with the reason (``context_error`` in JSON).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +18,10 @@ from springbatch_py.cluster.store import ClusterStore
 from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.errors import NoSuchJobError, NoSuchJobExecutionError
 from springbatch_py.core.parameters import JobParameters, encode_parameter
+from springbatch_py.db.database import Database
 from springbatch_py.db.schema import require_cluster_schema
 from springbatch_py.errors import ConfigurationError
+from springbatch_py.repository.contexts import unreadable_reason
 from springbatch_py.repository.explorer import JobExplorer
 
 
@@ -106,6 +111,7 @@ def step_dict(step: StepExecution) -> dict[str, Any]:
         "start_time": step.start_time,
         "end_time": step.end_time,
         "duration_s": duration_seconds(step.start_time, step.end_time),
+        "context_error": unreadable_reason(step.execution_context),
     }
 
 
@@ -123,6 +129,7 @@ def execution_dict(execution: JobExecution, *, steps: bool = True) -> dict[str, 
         "start_time": execution.start_time,
         "end_time": execution.end_time,
         "duration_s": duration_seconds(execution.start_time, execution.end_time),
+        "context_error": unreadable_reason(execution.execution_context),
     }
     if steps:
         out["steps"] = [step_dict(s) for s in execution.step_executions]
@@ -164,6 +171,37 @@ def print_execution(execution: JobExecution) -> None:
         ),
         empty="(no step executions)",
     )
+    print_unreadable([execution])
+
+
+def unreadable_contexts(executions: Iterable[JobExecution]) -> list[str]:
+    """Why each context of these executions (and their steps) that could not be read failed."""
+    reasons = []
+    for execution in executions:
+        for context in (
+            execution.execution_context,
+            *(s.execution_context for s in execution.step_executions),
+        ):
+            reason = unreadable_reason(context)
+            if reason is not None:
+                reasons.append(reason)
+    return reasons
+
+
+def print_unreadable(executions: Iterable[JobExecution]) -> None:
+    """One line per unreadable context, under a table."""
+    for reason in unreadable_contexts(executions):
+        print(f"unreadable context: {reason}")
+
+
+def explorer_for_views(db: Database) -> JobExplorer:
+    """An explorer that shows executions whose contexts cannot be read (marked as such)."""
+    return JobExplorer(db, unreadable_contexts="mark")
+
+
+def no_such_execution(execution_id: int) -> NoSuchJobExecutionError:
+    """The one wording of the command line for an unknown execution id."""
+    return NoSuchJobExecutionError(f"no job execution with id {execution_id}")
 
 
 def _seconds(value: float | None) -> str | None:
@@ -175,7 +213,7 @@ def _seconds(value: float | None) -> str | None:
 
 def _jobs(args: argparse.Namespace) -> int:
     with open_database(args) as db:
-        explorer = JobExplorer(db)
+        explorer = explorer_for_views(db)
         rows = []
         for name in explorer.get_job_names():
             last_instance = explorer.get_last_job_instance(name)
@@ -213,7 +251,7 @@ def _executions(args: argparse.Namespace) -> int:
     if args.limit <= 0:
         raise ConfigurationError("--limit must be positive")
     with open_database(args) as db:
-        explorer = JobExplorer(db)
+        explorer = explorer_for_views(db)
         if explorer.get_job_instance_count(args.job) == 0:
             raise NoSuchJobError(f"no job named {args.job!r} has run in this database")
         executions: list[JobExecution] = []
@@ -238,12 +276,13 @@ def _executions(args: argparse.Namespace) -> int:
             for e in executions
         ),
     )
+    print_unreadable(executions)
     return 0
 
 
 def _execution(args: argparse.Namespace) -> int:
     with open_database(args) as db:
-        execution = _require_execution(JobExplorer(db), args.execution_id)
+        execution = require_execution(explorer_for_views(db), args.execution_id)
     if args.json:
         print_json(execution_dict(execution))
     else:
@@ -293,7 +332,7 @@ def _nodes(args: argparse.Namespace) -> int:
 def _partitions(args: argparse.Namespace) -> int:
     with open_database(args) as db:
         require_cluster_schema(db)
-        execution = _require_execution(JobExplorer(db), args.execution_id)
+        execution = require_execution(explorer_for_views(db), args.execution_id)
         store = ClusterStore(db)
         steps = {s.id: s for s in execution.step_executions}
         rows: list[dict[str, Any]] = []
@@ -314,6 +353,9 @@ def _partitions(args: argparse.Namespace) -> int:
                         "write_count": worker.write_count if worker else None,
                         "duration_s": (
                             duration_seconds(worker.start_time, worker.end_time) if worker else None
+                        ),
+                        "context_error": (
+                            unreadable_reason(worker.execution_context) if worker else None
                         ),
                     }
                 )
@@ -338,11 +380,13 @@ def _partitions(args: argparse.Namespace) -> int:
         ),
         empty=f"(execution {args.execution_id} has no cluster partitions)",
     )
+    print_unreadable([execution])
     return 0
 
 
-def _require_execution(explorer: JobExplorer, execution_id: int) -> JobExecution:
+def require_execution(explorer: JobExplorer, execution_id: int) -> JobExecution:
+    """The execution with this id, or the command line's error for an unknown one."""
     execution = explorer.get_job_execution(execution_id)
     if execution is None:
-        raise NoSuchJobExecutionError(f"no job execution with id {execution_id}")
+        raise no_such_execution(execution_id)
     return execution

@@ -3,11 +3,17 @@
 The serializer's text goes whole into SHORT_CONTEXT when it has at most 2500 UTF-16 code units;
 otherwise SHORT_CONTEXT gets the first 2492 units and " ..." and SERIALIZED_CONTEXT the whole
 text. Readers use SERIALIZED_CONTEXT when it is not NULL (a truncated short form is never read).
+
+A stored context that cannot be read (corrupt text, a class the reader refuses) is, for readers
+that ask for it, an :class:`UnreadableContext`: it stands in for the context so that the rest of
+the execution can be shown, and raises the read error as soon as anything uses it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Iterator
+from typing import Any, Literal, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -43,6 +49,70 @@ def split_context(serialized: str) -> tuple[str, str | None]:
     if utf16_length(serialized) > SHORT_CONTEXT_LENGTH:
         return utf16_prefix(serialized, SHORT_CONTEXT_LENGTH - 8) + " ...", serialized
     return serialized, None
+
+
+#: What a reader does with a context it cannot read: raise at once, or stand in an
+#: :class:`UnreadableContext` that raises when used.
+UnreadablePolicy = Literal["raise", "mark"]
+
+
+class UnreadableContext(ExecutionContext):
+    """A stored execution context that could not be read.
+
+    Views show the execution with :attr:`reason` in place of the context; any operation that
+    needs the context (reading or changing a value, iterating, saving it) raises the original
+    :class:`ContextSerializationError`, so nothing runs on, or overwrites, a context it could not
+    read.
+    """
+
+    def __init__(self, error: ContextSerializationError) -> None:
+        super().__init__()
+        self.error = error
+
+    @property
+    def reason(self) -> str:
+        """Why the context could not be read, on one line."""
+        return re.sub(r"\s+", " ", str(self.error)).strip()
+
+    def _refuse(self) -> NoReturn:
+        raise ContextSerializationError(
+            str(self.error), where=self.error.where, java_class=self.error.java_class
+        )
+
+    def __getitem__(self, key: str) -> Any:
+        self._refuse()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._refuse()
+
+    def __delitem__(self, key: str) -> None:
+        self._refuse()
+
+    def __iter__(self) -> Iterator[str]:
+        self._refuse()
+
+    def __len__(self) -> int:
+        self._refuse()
+
+    def __contains__(self, key: object) -> bool:
+        self._refuse()
+
+    def __repr__(self) -> str:
+        return f"UnreadableContext({self.reason!r})"
+
+    def _typed(self, key: str, java_class: str, default: Any) -> Any:
+        self._refuse()
+
+    def copy(self) -> ExecutionContext:
+        self._refuse()
+
+    def to_dict(self) -> dict[str, Any]:
+        self._refuse()
+
+
+def unreadable_reason(context: ExecutionContext) -> str | None:
+    """Why ``context`` could not be read, or None for a readable one."""
+    return context.reason if isinstance(context, UnreadableContext) else None
 
 
 class ContextRows:
@@ -98,9 +168,30 @@ class ContextRows:
         context.clear_dirty()
 
     def load(
+        self,
+        connection: Connection,
+        table: sa.Table,
+        key: str,
+        id_: int,
+        where: str,
+        *,
+        unreadable: UnreadablePolicy = "raise",
+    ) -> ExecutionContext:
+        """Read and deserialize the context of an execution (empty when there is no row).
+
+        A context that cannot be read raises :class:`ContextSerializationError`, or with
+        ``unreadable="mark"`` comes back as an :class:`UnreadableContext`.
+        """
+        try:
+            return self._load(connection, table, key, id_, where)
+        except ContextSerializationError as exc:
+            if unreadable == "mark":
+                return UnreadableContext(exc)
+            raise
+
+    def _load(
         self, connection: Connection, table: sa.Table, key: str, id_: int, where: str
     ) -> ExecutionContext:
-        """Read and deserialize the context of an execution (empty when there is no row)."""
         row = connection.execute(
             sa.select(table.c.short_context, table.c.serialized_context).where(table.c[key] == id_)
         ).first()

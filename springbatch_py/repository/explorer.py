@@ -13,7 +13,7 @@ from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import SchemaInfo, require_schema
-from springbatch_py.repository.contexts import ContextRows
+from springbatch_py.repository.contexts import ContextRows, UnreadablePolicy
 from springbatch_py.repository.serialization import (
     ContextSerializer,
     JavaSerializationContextSerializer,
@@ -36,6 +36,13 @@ class JobExplorer:
     schema:
         The schema's major and generator style; detected when omitted (a database without a
         Spring Batch schema, or with both majors, is refused).
+    unreadable_contexts:
+        What a read does with an execution context it cannot deserialize: ``"raise"`` (the
+        default) raises :class:`~springbatch_py.repository.serialization.ContextSerializationError`;
+        ``"mark"`` returns the execution with an
+        :class:`~springbatch_py.repository.contexts.UnreadableContext` in its place, which gives
+        the reason and raises only when the context is used (what views want: one corrupt row
+        does not hide the rest). Also an attribute, which may be changed.
     """
 
     def __init__(
@@ -44,8 +51,10 @@ class JobExplorer:
         *,
         serializer: ContextSerializer | None = None,
         schema: SchemaInfo | None = None,
+        unreadable_contexts: UnreadablePolicy = "raise",
     ) -> None:
         self.db = db
+        self.unreadable_contexts: UnreadablePolicy = unreadable_contexts
         self.schema = schema or require_schema(db)
         self.tables = Tables(db.dialect)
         self.contexts = ContextRows(db.dialect, serializer or JavaSerializationContextSerializer())
@@ -254,7 +263,12 @@ class JobExplorer:
         )
         t = self.tables.job_execution_context
         execution.execution_context = self.contexts.load(
-            c, t, "job_execution_id", row.job_execution_id, f"job execution {row.job_execution_id}"
+            c,
+            t,
+            "job_execution_id",
+            row.job_execution_id,
+            f"job execution {row.job_execution_id}",
+            unreadable=self.unreadable_contexts,
         )
         if with_steps:
             self._load_steps(c, execution)
@@ -289,6 +303,7 @@ class JobExplorer:
                 "step_execution_id",
                 row.step_execution_id,
                 f"step execution {row.step_execution_id}",
+                unreadable=self.unreadable_contexts,
             )
             execution.step_executions.append(step)
 
