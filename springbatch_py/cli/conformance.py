@@ -30,6 +30,18 @@ def register(commands: Any) -> None:
         metavar="EXPRESSION",
         help="run only the suite checks matching this pytest -k expression (e.g. 'cluster')",
     )
+    parser.add_argument(
+        "--scratch-prefix",
+        default="sbpy_t_",
+        metavar="PREFIX",
+        help="start of the scratch database (Oracle: user) names (default: sbpy_t_)",
+    )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="first drop scratch databases of this prefix older than 6 h (left by crashed "
+        "runs); without it, nothing the run did not create is ever dropped",
+    )
     add_json(parser)
     parser.set_defaults(handler=_conformance)
 
@@ -38,7 +50,9 @@ def _conformance(args: argparse.Namespace) -> int:
     from springbatch_py.testing.conformance import ConformanceRefused, run_conformance
 
     try:
-        report = run_conformance(args.url, select=args.select)
+        report = run_conformance(
+            args.url, select=args.select, prefix=args.scratch_prefix, sweep=args.sweep
+        )
     except ConformanceRefused as exc:
         raise ConfigurationError(str(exc)) from None
     if args.json:

@@ -6,6 +6,10 @@ afterwards, so existing ``BATCH_`` tables are never written. The named database 
 when it holds a Spring Batch schema, that schema is verified as ``schema verify`` does and each
 difference is a failed check.
 
+Scratch names start with ``sbpy_t_`` (or the ``scratch_prefix`` asked for). Scratch databases of
+that prefix that a crashed run left behind are dropped only when asked (``sweep=True``): the
+server is the user's, and the run never drops what it did not create unless told to.
+
 pytest runs the suite in this process (``pytest`` must be installed: the ``conformance`` extra).
 """
 
@@ -22,7 +26,14 @@ from springbatch_py.db.database import Database, one_line
 from springbatch_py.db.inventory import reflect
 from springbatch_py.db.schema import verify_schema
 from springbatch_py.errors import ConfigurationError, SpringBatchError
-from springbatch_py.testing.engines import PROVIDERS, env_var
+from springbatch_py.testing.engines import (
+    PREFIX,
+    PREFIX_ENV,
+    PROVIDERS,
+    SWEEP_ENV,
+    env_var,
+    scratch_prefix,
+)
 
 Outcome = Literal["passed", "failed", "skipped"]
 SUITE = Path(__file__).with_name("suite")
@@ -84,9 +95,17 @@ class ConformanceReport:
         }
 
 
-def run_conformance(url: str, *, select: str | None = None) -> ConformanceReport:
+def run_conformance(
+    url: str,
+    *,
+    select: str | None = None,
+    prefix: str = PREFIX,
+    sweep: bool = False,
+) -> ConformanceReport:
     """Verify the schema ``url`` holds (read only) and run the suite in scratch databases on
-    its server; ``select`` is a pytest ``-k`` expression choosing suite checks."""
+    its server; ``select`` is a pytest ``-k`` expression choosing suite checks, ``prefix`` the
+    start of scratch names, ``sweep`` drops that prefix's scratch databases older than six hours
+    (left by crashed runs) first."""
     try:
         import pytest
     except ImportError:
@@ -100,7 +119,7 @@ def run_conformance(url: str, *, select: str | None = None) -> ConformanceReport
         schema_checks = _existing_schema(db)
     if engine not in PROVIDERS:
         raise ConfigurationError(f"no conformance provider for the {engine} dialect")
-    with _server_for(engine, url):
+    with _server_for(engine, url, prefix, sweep):
         scratch = _check_scratch(engine, server)
         collector = _Collector()
         args = [
@@ -171,14 +190,24 @@ def _existing_schema(db: Database) -> list[Check]:
 
 
 @contextlib.contextmanager
-def _server_for(engine: str, url: str) -> Iterator[None]:
-    """Point the engine matrix at this server only, for the run."""
-    names = {env_var(engine): url, "SPRINGBATCH_TEST_REQUIRE": engine}
+def _server_for(engine: str, url: str, prefix: str, sweep: bool) -> Iterator[None]:
+    """Point the engine matrix at this server only, for the run, with this scratch prefix and
+    sweeping as asked."""
+    names = {
+        env_var(engine): url,
+        "SPRINGBATCH_TEST_REQUIRE": engine,
+        PREFIX_ENV: prefix,
+        SWEEP_ENV: "1" if sweep else "0",
+    }
     if engine == "sqlite":
-        names = {"SPRINGBATCH_TEST_REQUIRE": engine}
+        del names[env_var(engine)]
     saved = {n: os.environ.get(n) for n in names}
     os.environ.update(names)
     try:
+        try:
+            scratch_prefix()
+        except ValueError as exc:
+            raise ConfigurationError(f"--scratch-prefix: {exc}") from None
         yield
     finally:
         for name, value in saved.items():
@@ -208,7 +237,7 @@ def _check_scratch(engine: str, server: str) -> str:
     if engine == "sqlite":
         return "scratch database files in a temporary folder"
     kind = "users (schemas)" if engine == "oracle" else "databases"
-    return f"scratch {kind} sbpy_t_* created and dropped on the same server"
+    return f"scratch {kind} {scratch_prefix()}* created and dropped on the same server"
 
 
 class _Collector:

@@ -9,9 +9,13 @@ Each engine finds a server in this order:
 3. a container started through testcontainers when a Docker engine is reachable (PostgreSQL,
    MySQL 8, Oracle Free).
 
-SQLite needs no server. Each scratch database has a unique name (``sbpy_t_<epoch>_<random>``) and
-is dropped after use; scratch databases left by a crashed run are dropped once they are six hours
-old.
+SQLite needs no server. Each scratch database has a unique name (``<prefix><epoch>_<random>``, the
+prefix ``sbpy_t_`` unless ``SPRINGBATCH_TEST_SCRATCH_PREFIX`` names another) and is dropped after
+use. Scratch databases a crashed run left behind (the prefix's, six hours old or more) are swept
+when a provider starts, but only on a server of its own: the developer machine's local default
+server or a container it started. A server named by ``SPRINGBATCH_TEST_<ENGINE>_URL`` (a user's,
+a CI's; the ``conformance`` command's) is never swept unless ``SPRINGBATCH_TEST_SWEEP=1``;
+``SPRINGBATCH_TEST_SWEEP=0`` turns sweeping off everywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -39,8 +44,14 @@ from springbatch_py.db.database import one_line, parse_url
 #: Engine names, in the order the matrix shows them.
 ENGINES: tuple[str, ...] = ("sqlite", "postgresql", "mariadb", "mysql", "oracle")
 
+#: The default prefix of scratch database (Oracle: user) names.
 PREFIX = "sbpy_t_"
+#: Environment variable naming another prefix (lower-case letters, digits, ``_``).
+PREFIX_ENV = "SPRINGBATCH_TEST_SCRATCH_PREFIX"
+#: Environment variable: ``1`` sweeps every server, ``0`` none; unset, only servers of our own.
+SWEEP_ENV = "SPRINGBATCH_TEST_SWEEP"
 STALE_AFTER_S = 6 * 3600
+_PREFIX_FORM = re.compile(r"[a-z][a-z0-9_]{0,29}")
 
 LOCAL_DEFAULTS: dict[str, str] = {
     "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -53,14 +64,39 @@ def env_var(engine: str) -> str:
     return f"SPRINGBATCH_TEST_{engine.upper()}_URL"
 
 
+def scratch_prefix() -> str:
+    """The prefix of scratch names: ``$SPRINGBATCH_TEST_SCRATCH_PREFIX``, else ``sbpy_t_``."""
+    prefix = os.environ.get(PREFIX_ENV) or PREFIX
+    if not _PREFIX_FORM.fullmatch(prefix):
+        raise ValueError(
+            f"{PREFIX_ENV}={prefix!r}: a scratch prefix is a lower-case letter then up to 29 "
+            "lower-case letters, digits or '_'"
+        )
+    return prefix
+
+
+def sweep_wanted(own_server: bool) -> bool:
+    """Whether to drop stale scratch databases on a server: ``$SPRINGBATCH_TEST_SWEEP`` when set
+    (``1``/``0``), else only on a server of our own (local default server or our container)."""
+    value = os.environ.get(SWEEP_ENV, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return own_server
+
+
 def scratch_name() -> str:
     """A unique scratch database name that records its creation time."""
-    return f"{PREFIX}{int(time.time())}_{secrets.token_hex(4)}"
+    return f"{scratch_prefix()}{int(time.time())}_{secrets.token_hex(4)}"
 
 
 def _is_stale(name: str) -> bool:
+    prefix = scratch_prefix()
+    if not name.startswith(prefix):
+        return False
     try:
-        created = int(name[len(PREFIX) :].split("_")[0])
+        created = int(name[len(prefix) :].split("_")[0])
     except ValueError:
         return False
     return time.time() - created > STALE_AFTER_S
@@ -202,24 +238,26 @@ class ServerProvider(Provider):
         explicit = os.environ.get(env_var(self.name))
         if explicit:
             try:
-                return self._use(explicit, env_var(self.name))
+                return self._use(explicit, env_var(self.name), own_server=False)
             except Unavailable as exc:
                 raise Unavailable(f"{env_var(self.name)}: {exc}") from None
         reasons.append(f"{env_var(self.name)} is not set")
         local = LOCAL_DEFAULTS.get(self.name)
         if local:
             try:
-                return self._use(local, "local server")
+                return self._use(local, "local server", own_server=True)
             except Unavailable as exc:
                 reasons.append(f"local server: {exc}")
         if self.image:
             ok, why = docker_reachable()
             if ok:
-                return self._use(self._start_container(), f"container {self.image}")
+                return self._use(
+                    self._start_container(), f"container {self.image}", own_server=True
+                )
             reasons.append(why)
         raise Unavailable("; ".join(reasons))
 
-    def _use(self, url: str, source: str) -> str:
+    def _use(self, url: str, source: str, *, own_server: bool) -> str:
         admin_url = parse_url(url)
         engine = sa.create_engine(
             admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, **self._engine_kwargs()
@@ -227,7 +265,8 @@ class ServerProvider(Provider):
         try:
             with engine.connect() as connection:
                 self._check_product(connection)
-                self._sweep(connection)
+                if sweep_wanted(own_server):
+                    self._sweep(connection)
         except Unavailable:
             engine.dispose()
             raise
@@ -291,7 +330,8 @@ class PostgreSQLProvider(ServerProvider):
 
     def _sweep(self, connection: sa.Connection) -> None:
         names = connection.execute(
-            sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": PREFIX + "%"}
+            sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+            {"p": scratch_prefix() + "%"},
         ).scalars()
         for name in list(names):
             if _is_stale(name):
@@ -321,7 +361,7 @@ class MySQLFamilyProvider(ServerProvider):
     def _sweep(self, connection: sa.Connection) -> None:
         names = connection.exec_driver_sql("SHOW DATABASES").scalars()
         for name in list(names):
-            if name.startswith(PREFIX) and _is_stale(name):
+            if _is_stale(name):
                 connection.exec_driver_sql(self.drop_sql.format(name=name))
 
 
@@ -365,7 +405,7 @@ class OracleProvider(ServerProvider):
     def _sweep(self, connection: sa.Connection) -> None:
         names = connection.execute(
             sa.text("SELECT username FROM all_users WHERE username LIKE :p"),
-            {"p": PREFIX.upper() + "%"},
+            {"p": scratch_prefix().upper() + "%"},
         ).scalars()
         for name in list(names):
             if _is_stale(name.lower()):
