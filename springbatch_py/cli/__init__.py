@@ -26,6 +26,7 @@ from springbatch_py.cli import ops as ops_cli
 from springbatch_py.cli import schema as schema_cli
 from springbatch_py.cli import serve as serve_cli
 from springbatch_py.cli import views as views_cli
+from springbatch_py.cli.common import apply_datasource
 from springbatch_py.core.errors import (
     JobParametersInvalidError,
     NoSuchJobError,
@@ -117,6 +118,7 @@ def _main(argv: Sequence[str] | None) -> int:
         stream=sys.stderr,
     )
     try:
+        apply_datasource(args)
         code: int = args.handler(args)
         sys.stdout.flush()  # a closed stdout shows here, not in the interpreter's last flush
         return code

@@ -7,15 +7,20 @@ import importlib
 import inspect
 import json
 import os
+import re
 import sys
+import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from springbatch_py.cluster.settings import ClusterSettings
-from springbatch_py.db.database import Database
+from springbatch_py.db.database import Database, jdbc_to_url
 from springbatch_py.db.settings import DatabaseSettings
 from springbatch_py.errors import ConfigurationError
 
@@ -49,7 +54,9 @@ def add_cluster_config(parser: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         help="cluster settings: a .properties file with the Java keys "
-        "(spring.batch.cluster.*), or .json/.toml; SPRING_BATCH_CLUSTER_* variables win",
+        "(spring.batch.cluster.*), or .json/.toml; SPRING_BATCH_CLUSTER_* variables win. "
+        "Its spring.datasource.url/username/password give the database when neither --url "
+        "nor $SPRINGBATCH_URL does",
     )
     parser.add_argument(
         "--set",
@@ -59,6 +66,114 @@ def add_cluster_config(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="one cluster setting, by its property name (heartbeat-interval=3000); repeatable",
     )
+
+
+DATASOURCE = "spring.datasource."
+
+
+def apply_datasource(args: argparse.Namespace) -> None:
+    """Without ``--url`` or ``$SPRINGBATCH_URL``, take the database from ``--config``'s
+    ``spring.datasource.url`` (with ``.username`` and ``.password``), as Spring does."""
+    config = getattr(args, "config", None)
+    if getattr(args, "url", "") or config is None or not config.is_file():
+        return
+    values = read_datasource(config)
+    url = values.get("url")
+    if not url:
+        return
+    username, password = values.get("username") or None, values.get("password") or None
+    if url.strip().lower().startswith("jdbc:"):
+        parsed = jdbc_to_url(url, username, password)
+    else:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ConfigurationError(f"{config}: bad spring.datasource.url {url!r}") from None
+        parsed = parsed.set(
+            username=username or parsed.username, password=password or parsed.password
+        )
+    args.url = parsed.render_as_string(hide_password=False)
+
+
+def read_datasource(path: Path) -> dict[str, str]:
+    """The ``spring.datasource.*`` values of a ``.properties``, ``.json`` or ``.toml`` file."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".json", ".toml"):
+        try:
+            data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        except ValueError as exc:
+            raise ConfigurationError(f"{path}: {exc}") from None
+        node: Any = data
+        for part in ("spring", "datasource"):
+            node = node.get(part, {}) if isinstance(node, Mapping) else {}
+        flat = {k: str(v) for k, v in node.items()} if isinstance(node, Mapping) else {}
+        for key, value in data.items():  # dotted keys at the top: {"spring.datasource.url": ..}
+            if isinstance(key, str) and key.startswith(DATASOURCE):
+                flat[key[len(DATASOURCE) :]] = str(value)
+        return flat
+    return {
+        key[len(DATASOURCE) :]: value
+        for key, value in read_properties(text).items()
+        if key.startswith(DATASOURCE)
+    }
+
+
+def read_properties(text: str) -> dict[str, str]:
+    """A Java ``.properties`` text: ``key=value``, ``key: value`` or ``key value``, comments,
+    continuation lines and backslash escapes (``jdbc\\:postgresql\\://...``)."""
+    values: dict[str, str] = {}
+    logical: list[str] = []
+    for raw in text.splitlines():
+        line = raw.lstrip() if logical else raw.strip()
+        if not logical and (not line or line.startswith(("#", "!"))):
+            continue
+        trailing = len(line) - len(line.rstrip("\\"))
+        if trailing % 2 == 1:  # continued on the next line
+            logical.append(line[:-1])
+            continue
+        logical.append(line)
+        key, value = _split_property("".join(logical))
+        logical = []
+        values[key] = value
+    if logical:
+        key, value = _split_property("".join(logical))
+        values[key] = value
+    return values
+
+
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def _split_property(line: str) -> tuple[str, str]:
+    index, key = 0, []
+    while index < len(line) and line[index] not in "=: \t":
+        if line[index] == "\\" and index + 1 < len(line):
+            index += 1
+        key.append(line[index])
+        index += 1
+    while index < len(line) and line[index] in " \t":
+        index += 1
+    if index < len(line) and line[index] in "=:":
+        index += 1
+    return _unescape("".join(key)), _unescape(line[index:].lstrip())
+
+
+def _unescape(text: str) -> str:
+    out, index = [], 0
+    while index < len(text):
+        ch = text[index]
+        if ch == "\\" and index + 1 < len(text):
+            nxt = text[index + 1]
+            if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[index + 2 : index + 6]):
+                out.append(chr(int(text[index + 2 : index + 6], 16)))
+                index += 6
+                continue
+            out.append(_ESCAPES.get(nxt, nxt))
+            index += 2
+            continue
+        out.append(ch)
+        index += 1
+    return "".join(out)
 
 
 def database_settings(args: argparse.Namespace) -> DatabaseSettings | None:

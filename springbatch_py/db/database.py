@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,109 @@ DRIVERS: dict[str, str] = {
     "sqlite": "pysqlite",
 }
 
+#: The package extra that installs each backend's driver.
+DRIVER_EXTRAS: dict[str, str] = {
+    "postgresql": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "oracle": "oracle",
+}
+
 _EXAMPLE = "for example sqlite:///springbatch.db or postgresql+psycopg://user@host:5432/db"
+
+log = logging.getLogger(__name__)
+
+#: JDBC subprotocols and the backend each means.
+_JDBC_BACKENDS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mariadb"}
+_JDBC_SERVER = re.compile(
+    r"jdbc:(?P<kind>postgresql|mysql|mariadb)://(?P<host>\[[^\]]+\]|[^/:?;,]*)"
+    r"(?::(?P<port>\d+))?(?:/(?P<database>[^?;]*))?(?P<query>[?;].*)?",
+    re.I,
+)
+#: ``jdbc:oracle:thin:@//host:port/service`` and ``jdbc:oracle:thin:@host:port:SID`` (or
+#: ``@host:port/service``), with optional ``user/password`` before the ``@``.
+_JDBC_ORACLE = re.compile(
+    r"jdbc:oracle:thin:(?:(?P<user>[^/@]+)/(?P<password>[^@]*))?@(?://)?(?P<host>[^:/?]+)"
+    r"(?::(?P<port>\d+))?(?:(?P<sep>[:/])(?P<name>[^?]+))?(?P<query>\?.*)?",
+    re.I,
+)
+
+
+def jdbc_to_url(jdbc: str, username: str | None = None, password: str | None = None) -> URL:
+    """The SQLAlchemy URL for a JDBC URL, as a Spring ``spring.datasource.url`` holds it.
+
+    ``jdbc:postgresql://h:p/db`` becomes ``postgresql://h:p/db``, ``jdbc:mysql:``/``jdbc:mariadb:``
+    ``mysql://``/``mariadb://``, ``jdbc:oracle:thin:@//h:p/svc`` ``oracle://h:p/?service_name=svc``
+    (``@h:p:SID`` a SID), ``jdbc:sqlite:path`` ``sqlite:///path``. ``user`` and ``password``
+    properties of the URL are kept; ``username``/``password`` (``spring.datasource.username``...)
+    win over them. Other JDBC properties have no SQLAlchemy meaning and are left out (logged).
+    """
+    text = jdbc.strip()
+    lower = text.lower()
+    if lower.startswith("jdbc:sqlite:"):
+        path = text[len("jdbc:sqlite:") :]
+        if path in ("", ":memory:"):
+            return make_url("sqlite://")
+        return make_url(f"sqlite:///{path}")
+    query: dict[str, str] = {}
+    server = _JDBC_SERVER.fullmatch(text)
+    oracle = _JDBC_ORACLE.fullmatch(text) if server is None else None
+    if server is not None:
+        backend = _JDBC_BACKENDS[server["kind"].lower()]
+        host, port, database = server["host"], server["port"], server["database"] or None
+        properties = _jdbc_properties(server["query"])
+    elif oracle is not None:
+        backend, host, port = "oracle", oracle["host"], oracle["port"]
+        database = None
+        if oracle["name"] and oracle["sep"] == ":":
+            database = oracle["name"]  # a SID
+        elif oracle["name"]:
+            query["service_name"] = oracle["name"]
+        properties = _jdbc_properties(oracle["query"])
+        properties.setdefault("user", oracle["user"] or "")
+        properties.setdefault("password", oracle["password"] or "")
+    else:
+        raise ConfigurationError(
+            f"unsupported JDBC URL {redact(text)!r}: springbatch-py reads jdbc:postgresql:, "
+            "jdbc:mysql:, jdbc:mariadb:, jdbc:oracle:thin: and jdbc:sqlite: URLs"
+        )
+    user = username or properties.pop("user", "") or None
+    secret = password or properties.pop("password", "") or None
+    properties.pop("user", None)
+    properties.pop("password", None)
+    if properties:
+        log.warning(
+            "JDBC properties %s of %s are not used", ", ".join(sorted(properties)), redact(text)
+        )
+    return URL.create(
+        backend,
+        username=user,
+        password=secret,
+        host=host or None,
+        port=int(port) if port else None,
+        database=database,
+        query=query,
+    )
+
+
+def _jdbc_properties(query: str | None) -> dict[str, str]:
+    if not query:
+        return {}
+    properties = {}
+    for part in re.split(r"[&;]", query[1:]):
+        key, _, value = part.partition("=")
+        if key:
+            properties[key] = value
+    return properties
+
+
+def _translate(url: str | URL) -> str | URL:
+    """A JDBC URL as SQLAlchemy's; ``postgres://`` (Heroku's, libpq's) as ``postgresql://``."""
+    if not isinstance(url, str):
+        return url
+    if url.strip().lower().startswith("jdbc:"):
+        return jdbc_to_url(url)
+    return re.sub(r"^postgres(?=[+:])", "postgresql", url.strip())
 
 
 def redact(url: str) -> str:
@@ -41,10 +144,12 @@ def parse_url(url: str | URL) -> URL:
     """Parse ``url`` and pin springbatch-py's driver for its backend.
 
     ``postgresql://`` becomes ``postgresql+psycopg://``, ``mysql://`` becomes
-    ``mysql+pymysql://`` and so on; another explicit driver is refused.
+    ``mysql+pymysql://`` and so on; another explicit driver is refused. A JDBC URL
+    (``jdbc:postgresql://host/db``) is translated (:func:`jdbc_to_url`), and ``postgres://``
+    read as ``postgresql://``.
     """
     try:
-        parsed = make_url(url)
+        parsed = make_url(_translate(url))
     except ArgumentError:
         raise ConfigurationError(f"invalid database URL {redact(str(url))!r}; {_EXAMPLE}") from None
     backend = parsed.get_backend_name()
@@ -106,6 +211,12 @@ def create_engine(
         engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise ConfigurationError(f"cannot use {redact(str(url))}: {exc}") from None
+    except ImportError as exc:
+        extra = DRIVER_EXTRAS.get(backend, "all")
+        raise ConfigurationError(
+            f"the {backend} driver ({DRIVERS[backend]}) cannot be loaded ({one_line(exc)}): "
+            f"pip install 'springbatch-py[{extra}]'"
+        ) from None
     install_session_settings(engine, settings)
     return engine
 
