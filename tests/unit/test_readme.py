@@ -58,7 +58,19 @@ def test_readme_example_runs(
     exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out
     if "launcher.run" in code:
-        assert printed.splitlines() == ["BatchStatus.FAILED", "BatchStatus.COMPLETED 100"]
+        assert printed.splitlines() == [
+            "BatchStatus.FAILED",
+            "BatchStatus.COMPLETED 100",
+            "[50, 50]",
+            "Job instance with id=1 already complete",
+            "[('COMPLETED', 1), ('FAILED', 1)]",
+        ]
+
+
+def test_readme_job_example_imports_only_the_package_top_level() -> None:
+    (job_example,) = [code for code in _scripts() if "launcher.run" in code]
+    imports = re.findall(r"^(?:from|import) ([\w.]+)", job_example, re.M)
+    assert set(imports) == {"springbatch_py", "sqlalchemy"}, imports
 
 
 def _commands(module: str) -> list[list[str]]:

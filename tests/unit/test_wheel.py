@@ -68,3 +68,24 @@ def test_package_reads_its_data_from_the_wheel(wheel: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
+
+
+def test_the_package_top_level_exports_what_a_job_needs() -> None:
+    import springbatch_py
+
+    assert sorted(springbatch_py.__all__) == sorted(["__version__", *springbatch_py._EXPORTS])
+    for name in springbatch_py.__all__:
+        assert getattr(springbatch_py, name) is not None, name
+    assert springbatch_py.Job is __import__("springbatch_py.core.job", fromlist=["Job"]).Job
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        springbatch_py.Nope  # noqa: B018
+    # Importing the package alone loads nothing else (the command line reads __version__).
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, springbatch_py; print('sqlalchemy' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=ROOT,
+    )
+    assert result.stdout.strip() == "False"
