@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from typing import Any
+
+from springbatch_py.errors import ConfigurationError
 
 
 def register(commands: Any) -> None:
@@ -31,6 +34,10 @@ def register(commands: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("rich") is None:
+        raise ConfigurationError(
+            "the demo draws its live view with rich: pip install 'springbatch-py[demo]'"
+        )
     from springbatch_py.demo.runner import main_options, run_demo
 
     return run_demo(main_options(args))

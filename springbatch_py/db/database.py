@@ -213,9 +213,12 @@ def create_engine(
         raise ConfigurationError(f"cannot use {redact(str(url))}: {exc}") from None
     except ImportError as exc:
         extra = DRIVER_EXTRAS.get(backend, "all")
+        hint = f"pip install 'springbatch-py[{extra}]'"
+        if backend == "postgresql" and not isinstance(exc, ModuleNotFoundError):
+            # psycopg is there but finds no libpq: the application chooses how to get one.
+            hint += " and give psycopg a libpq: the system's, or pip install 'psycopg[binary]'"
         raise ConfigurationError(
-            f"the {backend} driver ({DRIVERS[backend]}) cannot be loaded ({one_line(exc)}): "
-            f"pip install 'springbatch-py[{extra}]'"
+            f"the {backend} driver ({DRIVERS[backend]}) cannot be loaded ({one_line(exc)}): {hint}"
         ) from None
     install_session_settings(engine, settings)
     return engine
