@@ -29,6 +29,12 @@ def register(commands: Any) -> None:
         default=100,
         help="pause after each chunk, to watch progress (default: 100; 0 for full speed)",
     )
+    demo.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop the job if it has not ended after this long (default: no limit)",
+    )
     demo.add_argument("--keep", action="store_true", help="keep the temporary folder")
     demo.set_defaults(handler=_demo)
 

@@ -5,6 +5,9 @@ database), generates a CSV file of sales, starts worker node processes (``spring
 and launches ``salesReport`` from this process, which is the job's master. While the job runs it
 shows every node and partition as the database sees them; at the end, a summary per partition
 and the totals by region, checked against a direct computation.
+
+Everything runs on the calling thread, except the job itself (the master node's launch thread)
+and the node's own threads; the views only read the database.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +29,7 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
@@ -33,7 +37,9 @@ from rich.text import Text
 from springbatch_py.cluster import ClusterSettings, Node
 from springbatch_py.cluster.store import ClusterStore, NodeRow, PartitionTask
 from springbatch_py.core.domain import JobExecution, StepExecution
+from springbatch_py.core.errors import JobExecutionNotRunningError
 from springbatch_py.core.javatypes import Long
+from springbatch_py.core.launch import JobOperator, JobRegistry
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
@@ -71,7 +77,14 @@ class DemoOptions:
     partitions: int = 12
     pace_ms: int = 100
     keep: bool = False
-    timeout: float = 600.0
+    #: Seconds after which the job is stopped (None: no limit).
+    timeout: float | None = None
+
+
+#: How long a stopped job may take to end (its partitions stop at their next chunk boundary).
+STOP_GRACE_S = 300.0
+#: Lines of the live view besides the partition rows (header, summary, nodes table, frames).
+_VIEW_CHROME = 12
 
 
 @dataclass
@@ -91,6 +104,28 @@ class Snapshot:
         context = worker.execution_context
         total = context.get_long("end", 0) - context.get_long("start", 0)
         return worker.read_count, total
+
+    def progress_line(self, rows: int) -> str:
+        """Partitions done of N and rows read of M, on one line."""
+        states = [self._state(task) for task in self.partitions]
+        read = sum(w.read_count for w in self.workers.values())
+        parts = [f"{states.count('COMPLETED')} of {len(states)} partitions done"]
+        running = sum(1 for state in states if state in ("CLAIMED", "STARTED", "STARTING"))
+        for label, count in (
+            ("running", running),
+            ("stopped", states.count("STOPPED")),
+            ("failed", states.count("FAILED")),
+        ):
+            if count:
+                parts.append(f"{count} {label}")
+        return f"{', '.join(parts)}; {read:,} of {rows:,} rows read"
+
+    def _state(self, task: PartitionTask) -> str:
+        """A partition's state: its worker step's when that ended, else the partition row's."""
+        worker = self.workers.get(task.step_execution_id)
+        if worker is not None and worker.status.name in ("COMPLETED", "STOPPED", "FAILED"):
+            return worker.status.name
+        return task.status or "PENDING"
 
 
 class DemoError(SpringBatchError):
@@ -123,7 +158,7 @@ def _run(options: DemoOptions, console: Console, folder: Path) -> int:
             f"[bold]database[/bold] {db.describe()}: Spring Batch {report.major} schema "
             f"({report.count('created')} objects created, {report.count('exists')} present)"
         )
-    csv_path = workload.generate_csv(folder / "sales.csv", options.rows)
+    csv_path = _generate(folder / "sales.csv", options.rows, console)
     console.print(f"[bold]input[/bold] {options.rows:,} sales rows in {csv_path}")
     job = workload.make_job(csv_path, options.rows, options.partitions, options.pace_ms)
     settings = ClusterSettings.load(
@@ -145,12 +180,58 @@ def _run(options: DemoOptions, console: Console, folder: Path) -> int:
                 f"[bold]master[/bold] {node.node_id} launched {workload.JOB_NAME} with "
                 f"{options.partitions} partitions over {options.nodes} worker nodes"
             )
-            execution = _watch(future, parameters, explorer, store, console, options.timeout)
+            operator = JobOperator(node.repository, JobRegistry([job]))
+            watch = _Watch(future, parameters, explorer, store, console, options)
+            execution = watch.run(lambda: _stop_job(operator, explorer, parameters, console))
         finally:
             node.stop()
         final = _snapshot(explorer, store, parameters)
     console.print(_summary(final))
+    console.print(f"[bold]progress[/bold] {final.progress_line(options.rows)}")
+    if watch.stopped and execution.status.name != "COMPLETED":
+        console.print(f"[bold red]stopped[/bold red] after --timeout {options.timeout:g} s")
     return _verdict(execution, final, csv_path, console)
+
+
+def _generate(path: Path, rows: int, console: Console) -> Path:
+    """The input file, with progress (a bar on a terminal, a line per tenth otherwise)."""
+    if console.is_terminal:
+        with Progress(
+            TextColumn("[bold]input[/bold] generating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("rows", total=rows)
+            return workload.generate_csv(
+                path, rows, progress=lambda n: bar.update(task, completed=n)
+            )
+    last = [0]  # rows written at the last line
+
+    def report(written: int) -> None:
+        if written == last[0] or (written < rows and written * 10 // rows == last[0] * 10 // rows):
+            return
+        last[0] = written
+        console.print(f"[bold]input[/bold] generating: {written:,} of {rows:,} rows")
+
+    return workload.generate_csv(path, rows, progress=report)
+
+
+def _stop_job(
+    operator: JobOperator, explorer: JobExplorer, parameters: JobParameters, console: Console
+) -> bool:
+    """Ask the running job to stop (it ends STOPPED when its partitions reach a chunk end);
+    False when its execution does not exist yet (the caller asks again)."""
+    instance = explorer.find_job_instance(workload.JOB_NAME, parameters)
+    execution = explorer.get_last_job_execution(instance) if instance else None
+    if execution is None or execution.id is None:
+        return False
+    console.print(f"[bold]timeout[/bold] stopping execution {execution.id}")
+    with contextlib.suppress(JobExecutionNotRunningError):  # it ended meanwhile: nothing to stop
+        operator.stop(execution.id)
+    return True
 
 
 @contextlib.contextmanager
@@ -229,44 +310,86 @@ def _snapshot(explorer: JobExplorer, store: ClusterStore, parameters: JobParamet
     return snapshot
 
 
-def _watch(
-    future: Future[JobExecution],
-    parameters: JobParameters,
-    explorer: JobExplorer,
-    store: ClusterStore,
-    console: Console,
-    timeout: float,
-) -> JobExecution:
-    started = time.monotonic()
-    if console.is_terminal:
-        with Live(console=console, refresh_per_second=8, transient=False) as live:
-            while not future.done():
-                live.update(_live_view(_snapshot(explorer, store, parameters), started))
-                _pause(future, started, timeout)
-            live.update(_live_view(_snapshot(explorer, store, parameters), started))
-    else:
-        seen: dict[str, str] = {}
-        while not future.done():
-            _print_changes(_snapshot(explorer, store, parameters), seen, console)
-            _pause(future, started, timeout)
-        _print_changes(_snapshot(explorer, store, parameters), seen, console)
-    return future.result()
+class _Watch:
+    """Shows the job until it ends; past the timeout, stops it and waits (bounded) for the end.
+
+    A job that ended is reported with its own status, whatever the clock says: the timeout only
+    ever stops a job that is still running.
+    """
+
+    def __init__(
+        self,
+        future: Future[JobExecution],
+        parameters: JobParameters,
+        explorer: JobExplorer,
+        store: ClusterStore,
+        console: Console,
+        options: DemoOptions,
+    ) -> None:
+        self.future = future
+        self.parameters = parameters
+        self.explorer = explorer
+        self.store = store
+        self.console = console
+        self.options = options
+        self.started = time.monotonic()
+        self.stopped = False
+
+    def snapshot(self) -> Snapshot:
+        return _snapshot(self.explorer, self.store, self.parameters)
+
+    def run(self, stop: Callable[[], bool]) -> JobExecution:
+        """Watch until the job ends; ``stop()`` asks it to stop when the timeout passes."""
+        if self.console.is_terminal:
+            with Live(console=self.console, refresh_per_second=8, transient=False) as live:
+                while not self.future.done():
+                    live.update(self._view())
+                    self._pause(stop)
+                live.update(self._view())
+        else:
+            seen: dict[str, str] = {}
+            line = [""]
+            while not self.future.done():
+                _print_changes(self.snapshot(), seen, self.console, line, self.options.rows)
+                self._pause(stop)
+            _print_changes(self.snapshot(), seen, self.console, line, self.options.rows)
+        return self.future.result()
+
+    def _view(self) -> Group:
+        height = self.console.size.height if self.console.is_terminal else None
+        return _live_view(self.snapshot(), self.started, self.options.rows, height)
+
+    def _pause(self, stop: Callable[[], bool]) -> None:
+        with contextlib.suppress(Exception):
+            self.future.result(timeout=0.25)
+        if self.future.done():
+            return
+        elapsed = time.monotonic() - self.started
+        timeout = self.options.timeout
+        if timeout is not None and not self.stopped and elapsed > timeout:
+            self.stopped = stop()
+        if self.stopped and timeout is not None and elapsed > timeout + STOP_GRACE_S:
+            raise DemoError(
+                f"the job did not end within {STOP_GRACE_S:.0f} s of being stopped "
+                f"(--timeout {timeout:g} s)"
+            )
 
 
-def _pause(future: Future[JobExecution], started: float, timeout: float) -> None:
-    if time.monotonic() - started > timeout:
-        raise DemoError(f"the job did not end within {timeout:.0f} s")
-    with contextlib.suppress(Exception):
-        future.result(timeout=0.25)
-
-
-def _print_changes(snapshot: Snapshot, seen: dict[str, str], console: Console) -> None:
+def _print_changes(
+    snapshot: Snapshot, seen: dict[str, str], console: Console, line: list[str], rows: int
+) -> None:
+    changed = False
     for task in snapshot.partitions:
         state = f"{task.status} on {_short(task.assigned_node)}"
         if seen.get(task.partition_key) != state:
             seen[task.partition_key] = state
+            changed = True
             read, total = snapshot.items_of(task)
             console.print(f"  partition {task.partition_key:<18} {state:<40} {read}/{total} items")
+    progress = snapshot.progress_line(rows)
+    if changed and progress != line[0]:
+        line[0] = progress
+        console.print(f"[bold]progress[/bold] {progress}")
 
 
 def _short(node_id: str | None) -> str:
@@ -283,14 +406,19 @@ def _styled(status: str | None) -> Text:
     return Text(status or "-", style=STATUS_STYLE.get(status or "", ""))
 
 
-def _live_view(snapshot: Snapshot, started: float) -> Group:
+def _live_view(
+    snapshot: Snapshot, started: float, rows: int = 0, height: int | None = None
+) -> Group:
+    """The live view: the job and its progress on top, then the nodes and the partitions, the
+    partition table cut to ``height`` lines (running ones first) so the top stays on screen."""
     execution = snapshot.execution
     status = execution.status.name if execution else "STARTING"
     header = Text.assemble(
         ("job ", "bold"),
         f"{workload.JOB_NAME} ",
         _styled(status),
-        f"   {time.monotonic() - started:5.1f}s",
+        f"   {time.monotonic() - started:5.1f}s   ",
+        snapshot.progress_line(rows),
     )
     nodes = Table(title="nodes", title_justify="left", expand=False)
     for column in ("node", "status", "load", "heartbeat age", "partitions done"):
@@ -311,7 +439,8 @@ def _live_view(snapshot: Snapshot, started: float) -> Group:
     partitions = Table(title="partitions", title_justify="left")
     for column in ("partition", "node", "status", "progress", "items"):
         partitions.add_column(column)
-    for task in snapshot.partitions:
+    shown, hidden = _fit(snapshot.partitions, height, len(snapshot.nodes))
+    for task in shown:
         read, total = snapshot.items_of(task)
         partitions.add_row(
             task.partition_key,
@@ -320,7 +449,30 @@ def _live_view(snapshot: Snapshot, started: float) -> Group:
             ProgressBar(total=max(total, 1), completed=read, width=30),
             f"{read:,}/{total:,}",
         )
+    if hidden:
+        done = sum(1 for t in hidden if t.status == "COMPLETED")
+        partitions.add_row(
+            f"... {len(hidden)} more", "", f"{done} completed", "", f"{len(hidden) - done} other"
+        )
     return Group(header, nodes, partitions)
+
+
+_ORDER = {"CLAIMED": 0, "STARTED": 0, "RUNNING": 0, "FAILED": 1, "PENDING": 2, "COMPLETED": 3}
+
+
+def _fit(
+    tasks: list[PartitionTask], height: int | None, node_count: int
+) -> tuple[list[PartitionTask], list[PartitionTask]]:
+    """The partitions that fit in ``height`` terminal lines (running, failed, pending, then
+    completed ones, each in key order) and those left out."""
+    if height is None:
+        return tasks, []
+    room = max(height - _VIEW_CHROME - node_count, 3)
+    if len(tasks) <= room:
+        return tasks, []
+    ranked = sorted(tasks, key=lambda t: (_ORDER.get(t.status or "", 2), t.step_execution_id))
+    kept = {id(t) for t in ranked[: room - 1]}
+    return [t for t in tasks if id(t) in kept], [t for t in tasks if id(t) not in kept]
 
 
 def _summary(snapshot: Snapshot) -> Table:
@@ -389,4 +541,5 @@ def main_options(args: Any) -> DemoOptions:
         partitions=args.partitions,
         pace_ms=args.pace_ms,
         keep=args.keep,
+        timeout=args.timeout,
     )

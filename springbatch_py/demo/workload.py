@@ -14,7 +14,7 @@ import csv
 import itertools
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,8 +38,19 @@ PRODUCTS = ("widget", "gadget", "gizmo", "doohickey", "sprocket", "thingamajig")
 COMMIT_INTERVAL = 250
 
 
-def generate_csv(path: Path, rows: int, *, seed: int = 2026) -> Path:
-    """Write ``rows`` sales lines (``id,day,region,product,quantity,amount``) with a header."""
+#: How many rows :func:`generate_csv` writes between two progress calls.
+PROGRESS_EVERY = 10_000
+
+
+def generate_csv(
+    path: Path,
+    rows: int,
+    *,
+    seed: int = 2026,
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Write ``rows`` sales lines (``id,day,region,product,quantity,amount``) with a header;
+    ``progress(rows_written)`` is called every :data:`PROGRESS_EVERY` rows and at the end."""
     rng = random.Random(seed)
     start = date(2026, 1, 1)
     with path.open("w", newline="", encoding="utf-8") as out:
@@ -58,6 +69,10 @@ def generate_csv(path: Path, rows: int, *, seed: int = 2026) -> Path:
                     f"{cents // 100}.{cents % 100:02d}",
                 )
             )
+            if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
+                progress(i + 1)
+    if progress is not None:
+        progress(rows)
     return path
 
 
