@@ -23,6 +23,10 @@ class SchemaError(SpringBatchError):
     """The database schema is missing, incomplete or of the wrong kind."""
 
 
+class MissingSchemaError(SchemaError):
+    """The database has no Spring Batch schema (or no cluster tables) where one is needed."""
+
+
 class MixedSchemaError(SchemaError):
     """The database holds objects of both Spring Batch majors, or another major than requested."""
 

@@ -33,16 +33,21 @@ from springbatch_py.core.errors import (
     NoSuchJobExecutionError,
 )
 from springbatch_py.db.database import one_line
-from springbatch_py.db.ddl import DdlError
-from springbatch_py.errors import ConfigurationError, SchemaError, SpringBatchError
+from springbatch_py.errors import (
+    ConfigurationError,
+    MissingSchemaError,
+    MixedSchemaError,
+    SpringBatchError,
+)
 
 PROG = "springbatch-py"
 
-#: Errors that mean the command was given something wrong: exit 2. SchemaError covers a
-#: database without the schema (or without the cluster tables) and one of the other major.
+#: Errors that mean the command was given something wrong: exit 2 (a database without the
+#: schema or the cluster tables, or of the other major, included; a failed DDL statement is not).
 BAD_INPUT: tuple[type[Exception], ...] = (
     ConfigurationError,
-    SchemaError,
+    MissingSchemaError,
+    MixedSchemaError,
     NoSuchJobError,
     NoSuchJobExecutionError,
     JobParametersInvalidError,
@@ -122,9 +127,6 @@ def _main(argv: Sequence[str] | None) -> int:
         code: int = args.handler(args)
         sys.stdout.flush()  # a closed stdout shows here, not in the interpreter's last flush
         return code
-    except DdlError as exc:  # a broken DDL script of the package, not the user's input
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
     except BAD_INPUT as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

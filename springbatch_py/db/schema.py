@@ -21,7 +21,12 @@ from springbatch_py.db.database import Database, one_line
 from springbatch_py.db.dialect import Dialect
 from springbatch_py.db.inventory import Inventory, ReflectedTable, reflect
 from springbatch_py.db.model import SpringBatchMajor, Table
-from springbatch_py.errors import ConfigurationError, MixedSchemaError, SchemaError
+from springbatch_py.errors import (
+    ConfigurationError,
+    MissingSchemaError,
+    MixedSchemaError,
+    SchemaError,
+)
 
 GeneratorStyle = Literal["sequence", "table"]
 
@@ -98,7 +103,7 @@ def require_schema(db: Database) -> SchemaInfo:
         inventory = reflect(connection, db.dialect)
     major = detect_major(inventory)
     if major is None:
-        raise SchemaError(
+        raise MissingSchemaError(
             f"no Spring Batch schema in {db.url}: neither BATCH_JOB_SEQ (5.x) nor "
             "BATCH_JOB_INSTANCE_SEQ (6.0) exists; create it with: springbatch-py schema create"
         )
@@ -116,7 +121,7 @@ def require_cluster_schema(db: Database) -> None:
         inventory = reflect(connection, db.dialect)
     missing = [n for n in CLUSTER_TABLES if inventory.find_table_any_case(n) is None]
     if missing:
-        raise SchemaError(
+        raise MissingSchemaError(
             f"no cluster tables in {db.url} (missing {', '.join(missing)}); "
             "create them with: springbatch-py schema create"
         )
