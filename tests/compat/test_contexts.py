@@ -33,6 +33,8 @@ from springbatch_py.core.javatypes import (
     Instant,
     Integer,
     JavaEnum,
+    LocalDateTime,
+    LocalTime,
     Long,
     Short,
 )
@@ -267,10 +269,10 @@ def test_python_reads_java_references(contexts_write: LineService) -> None:
     assert JAVA_ORDER.deserialize(java_writes(contexts_write, context)) == context
 
 
-def test_java_nanoseconds_are_cut_to_microseconds(contexts_write: LineService) -> None:
-    # Java's java.time values hold nanoseconds, Python's microseconds: springbatch-py floors
-    # LocalTime, LocalDateTime and Duration (documented in serialization/java.py) and keeps
-    # Instant exact.
+def test_java_nanoseconds_are_kept_except_in_durations(contexts_write: LineService) -> None:
+    # Java's java.time values hold nanoseconds, Python's microseconds: springbatch-py keeps
+    # LocalTime, LocalDateTime and Instant exact, and floors a Duration (documented in
+    # serialization/java.py). The exact values are written back byte for byte.
     typed = {
         "t": "Map",
         "v": {
@@ -284,6 +286,10 @@ def test_java_nanoseconds_are_cut_to_microseconds(contexts_write: LineService) -
     read = JAVA_ORDER.deserialize(answer["base64"])
     expected = from_typed(typed, truncate_nanos=True)
     assert java_equal(read, expected), read
-    assert read["time"] == time(10, 0, 0, 123456)
+    assert read["time"] == LocalTime(10, 0, 0, 123456789)
+    assert read["date time"] == LocalDateTime(date(2024, 1, 31), LocalTime(10, 0, 0, 999))
     assert read["duration"] == timedelta(seconds=-1)
     assert read["instant"] == Instant(0, 1)
+    exact = {k: read[k] for k in ("time", "date time", "instant")}
+    answer = _answer(contexts_write, {"id": 1, "value": to_typed(exact)})
+    assert JAVA_ORDER.serialize(exact) == answer["base64"]
