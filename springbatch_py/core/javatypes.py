@@ -22,7 +22,7 @@ or :class:`LocalDateTime`
 ``date``                               ``java.time.LocalDate``
 ``time`` or :class:`LocalTime`         ``java.time.LocalTime``
 :class:`Instant`                       ``java.time.Instant``
-``timedelta``                          ``java.time.Duration``
+``timedelta`` or :class:`Duration`     ``java.time.Duration``
 :class:`JavaEnum`                      the enum's class
 :class:`JavaValue`                     any other class (job parameters only)
 ``list``                               ``java.util.ArrayList``
@@ -30,10 +30,11 @@ or :class:`LocalDateTime`
 =====================================  ==========================================
 
 Java's ``java.time`` values hold nanoseconds, Python's ``time`` and ``datetime`` microseconds.
-Values that need the finer digits are a :class:`LocalTime` or :class:`LocalDateTime`; everything
-that reads Java text or bytes returns those only when the nanoseconds are not a whole number of
-microseconds (:func:`time_of`, :func:`date_time_of`) and the plain Python value otherwise, and a
-:class:`LocalTime` equals the ``time`` of the same value. Nothing is ever rounded or cut.
+Values that need the finer digits are a :class:`LocalTime`, :class:`LocalDateTime` or
+:class:`Duration`; everything that reads Java text or bytes returns those only when the
+nanoseconds are not a whole number of microseconds (:func:`time_of`, :func:`date_time_of`,
+:func:`duration_of`) and the plain Python value otherwise, and each equals the Python value of
+the same value. Nothing is ever rounded or cut.
 """
 
 from __future__ import annotations
@@ -299,6 +300,83 @@ class LocalDateTime:
         from springbatch_py.core import javafmt
 
         return javafmt.java_local_date_time_to_string(self)
+
+
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+
+@functools.total_ordering
+@dataclass(frozen=True, eq=False)
+class Duration:
+    """A ``java.time.Duration`` to the nanosecond: ``seconds`` (a Java long, any sign) plus
+    ``nanos`` in ``[0, 999999999]``, as Java stores it.
+
+    It equals (and hashes like) the ``timedelta`` of the same value; :func:`duration_of` gives the
+    plain ``timedelta`` whenever it holds the value exactly (whole microseconds, within
+    ``timedelta``'s range).
+    """
+
+    seconds: int
+    nanos: int = 0
+
+    java_class: ClassVar[str] = "java.time.Duration"
+
+    def __post_init__(self) -> None:
+        _check_int("seconds", self.seconds, _LONG_MIN, _LONG_MAX)
+        _check_int("nanos", self.nanos, 0, _NANOS_PER_SECOND - 1)
+
+    @classmethod
+    def of(cls, value: timedelta) -> Duration:
+        """The value of a ``timedelta``."""
+        return cls(value.days * 86400 + value.seconds, value.microseconds * 1000)
+
+    def fits_python(self) -> bool:
+        """Whether a ``timedelta`` holds this value exactly."""
+        if self.nanos % 1000:
+            return False
+        try:
+            self._as_timedelta()
+        except OverflowError:
+            return False
+        return True
+
+    def _as_timedelta(self) -> timedelta:
+        return timedelta(seconds=self.seconds, microseconds=self.nanos // 1000)
+
+    def to_timedelta(self) -> timedelta:
+        """The ``timedelta``; ``ValueError`` if that would lose nanoseconds or overflow."""
+        if not self.fits_python():
+            raise ValueError(f"{self!r} does not fit a timedelta exactly")
+        return self._as_timedelta()
+
+    def _key(self) -> tuple[int, int]:
+        return self.seconds, self.nanos
+
+    def _other_key(self, other: object) -> tuple[int, int] | None:
+        if isinstance(other, Duration):
+            return other._key()
+        if isinstance(other, timedelta):
+            return Duration.of(other)._key()
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        key = self._other_key(other)
+        return NotImplemented if key is None else self._key() == key
+
+    def __lt__(self, other: object) -> bool:
+        key = self._other_key(other)
+        return NotImplemented if key is None else self._key() < key
+
+    def __hash__(self) -> int:
+        return hash(self._as_timedelta()) if self.fits_python() else hash(self._key())
+
+
+def duration_of(seconds: int, nanos: int) -> timedelta | Duration:
+    """``Duration.ofSeconds(seconds, nanos)`` (``nanos`` may be any int, it is carried into the
+    seconds): a plain ``timedelta`` when it holds the value exactly, else a :class:`Duration`."""
+    whole, fraction = divmod(seconds * _NANOS_PER_SECOND + nanos, _NANOS_PER_SECOND)
+    value = Duration(whole, fraction)
+    return value._as_timedelta() if value.fits_python() else value
 
 
 def time_of(hour: int, minute: int, second: int, nano: int) -> time | LocalTime:

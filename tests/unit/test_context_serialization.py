@@ -36,6 +36,7 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
@@ -1170,3 +1171,23 @@ def test_whole_microseconds_still_read_as_python_values() -> None:
 def test_a_value_known_only_by_its_text_is_refused(serializer: ContextSerializer) -> None:
     with pytest.raises(ContextSerializationError, match="known only by its text"):
         serializer.serialize({"x": JavaValue("com.example.Money", "5 EUR")})
+
+
+#: OpenJDK 17's ObjectOutputStream of a HashMap {big=Duration.ofSeconds(Long.MAX_VALUE, 999999999),
+#: d=Duration.ofSeconds(-1, 999)} (compat harness, contexts-write).
+JAVA_DURATIONS = (
+    "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcAUH2sHDFmDRAwACRgAKbG9hZEZhY3RvckkACXRocmVzaG9sZHhwP0AAAAAAAAx3"
+    "CAAAABAAAAACdAADYmlnc3IADWphdmEudGltZS5TZXKVXYS6GyJIsgwAAHhwdw0Bf/////////87msn/eHQAAWRzcQB+AAN3"
+    "DQH//////////wAAA+d4eA=="
+)
+DURATIONS = {"big": Duration(2**63 - 1, 999_999_999), "d": Duration(-1, 999)}
+
+
+def test_durations_beyond_timedelta_round_trip_with_javas_bytes() -> None:
+    read = JAVA.deserialize(JAVA_DURATIONS)
+    assert read == DURATIONS and all(type(v) is Duration for v in read.values())
+    assert JAVA_ORDER.serialize(DURATIONS) == JAVA_DURATIONS
+    assert JACKSON.deserialize(JACKSON.serialize(DURATIONS)) == DURATIONS
+    # Whole microseconds within range still read as a timedelta.
+    back = JAVA.deserialize(JAVA.serialize({"d": Duration(-1, 999_000)}))["d"]
+    assert type(back) is timedelta and back == timedelta(seconds=-1, microseconds=999)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from springbatch_py.core.context import ExecutionContext
 from springbatch_py.core.javatypes import (
     PARTITION_TRANSFERABLE_PROP,
+    Duration,
     Integer,
     JavaEnum,
     JavaValue,
@@ -17,6 +18,7 @@ from springbatch_py.core.javatypes import (
     LocalTime,
     Long,
     date_time_of,
+    duration_of,
     is_class_name,
     java_class_of,
     same_java_value,
@@ -164,3 +166,21 @@ def test_enum_and_other_values_keep_class_and_text() -> None:
 )
 def test_is_class_name(text: str, valid: bool) -> None:
     assert is_class_name(text) is valid
+
+
+def test_duration_keeps_nanoseconds_and_javas_range() -> None:
+    assert Duration(-1, 999) != timedelta(seconds=-1)
+    assert Duration.of(timedelta(microseconds=-1)) == Duration(-1, 999_999_000)
+    assert Duration(-1, 999_999_000) == timedelta(microseconds=-1)
+    assert hash(Duration(5, 1000)) == hash(timedelta(seconds=5, microseconds=1))
+    assert duration_of(0, -1) == Duration(-1, 999_999_999)  # nanos carry into the seconds
+    assert type(duration_of(5, 1000)) is timedelta
+    assert type(duration_of(2**63 - 1, 0)) is Duration  # beyond timedelta
+    assert java_class_of(Duration(1)) == "java.time.Duration"
+    assert timedelta(0) < Duration(0, 1) < timedelta(microseconds=1)
+    with pytest.raises(ValueError):
+        Duration(0, 1).to_timedelta()
+    with pytest.raises(ValueError):
+        Duration(2**63)
+    with pytest.raises(ValueError):
+        Duration(0, 10**9)

@@ -26,6 +26,7 @@ from springbatch_py.core.javatypes import (
     Long,
     Short,
     date_time_of,
+    duration_of,
     time_of,
 )
 from springbatch_py.repository.serialization import _javastream as js
@@ -399,8 +400,8 @@ class JavaStreamReader:
                     if not js.INSTANT_MIN_SECONDS <= seconds <= js.INSTANT_MAX_SECONDS:
                         self.fail("java.time.Instant out of range", "java.time.Instant")
                     return Instant(seconds, nanos)
-                # timedelta holds microseconds: finer digits are cut (floor), see module notes.
-                return timedelta(microseconds=(seconds * 10**9 + nanos) // 1000)
+                # A timedelta where it holds the value, else a Duration with the nanoseconds.
+                return duration_of(seconds, nanos)
             if kind == js.SER_LOCAL_DATE:
                 return self._local_date(custom)
             if kind == js.SER_LOCAL_TIME:

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from springbatch_py.core.javatypes import (
+    Duration,
     Float,
     Instant,
     JavaEnum,
@@ -350,10 +351,10 @@ class JavaStreamWriter:
             hour, minute, second, nano = time_fields(value)
             if minute == second == nano == 0:
                 share = ("LocalTime", hour)
-        elif isinstance(value, timedelta):
-            seconds = value.days * 86400 + value.seconds
-            kind, payload = js.SER_DURATION, struct.pack(">qi", seconds, value.microseconds * 1000)
-            if not value:
+        elif isinstance(value, timedelta | Duration):
+            duration = value if isinstance(value, Duration) else Duration.of(value)
+            kind, payload = js.SER_DURATION, struct.pack(">qi", duration.seconds, duration.nanos)
+            if duration.seconds == duration.nanos == 0:
                 share = ("Duration.ZERO",)
         elif isinstance(value, Instant):
             if not js.INSTANT_MIN_SECONDS <= value.seconds <= js.INSTANT_MAX_SECONDS:

@@ -32,6 +32,7 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
@@ -43,6 +44,7 @@ from springbatch_py.core.javatypes import (
     Short,
     date_part,
     date_time_of,
+    duration_of,
     java_class_of,
     time_fields,
     time_of,
@@ -330,8 +332,9 @@ def _temporal(value: Any, path: Path) -> str:
         if isinstance(value, time) and value.tzinfo is not None:
             raise write_error(f"{describe_path(path)} is a time with a zone; LocalTime has none")
         return _fields(*_time_fields(value))
-    if isinstance(value, timedelta):
-        return _seconds_and_nanos(value.days * 86400 + value.seconds, value.microseconds * 1000)
+    if isinstance(value, timedelta | Duration):
+        duration = value if isinstance(value, Duration) else Duration.of(value)
+        return _seconds_and_nanos(duration.seconds, duration.nanos)
     if isinstance(value, Instant):
         if not INSTANT_MIN_SECONDS <= value.seconds <= INSTANT_MAX_SECONDS:
             raise write_error(f"{describe_path(path)} = {value} is outside java.time.Instant")
@@ -518,9 +521,9 @@ def _instant(node: Any) -> Instant:
     return Instant(seconds, nanos)
 
 
-def _duration(node: Any) -> timedelta:
+def _duration(node: Any) -> timedelta | Duration:
     seconds, nanos = _epoch_parts(node)
-    return timedelta(microseconds=(seconds * 10**9 + nanos) // 1000)
+    return duration_of(seconds, nanos)
 
 
 def _decimal(node: Any) -> Decimal:

@@ -8,10 +8,10 @@ Python values map to Java classes as in :mod:`springbatch_py.core.javatypes`. A 
 may not be None (Spring Batch refuses null context values); a list or nested map may hold None,
 as a Java ``ArrayList`` or ``HashMap`` may hold null. Precision limits:
 ``java.util.Date`` keeps milliseconds (finer digits of an aware ``datetime`` are cut, as
-``Date.from(Instant)`` does), ``LocalTime`` and ``LocalDateTime`` with nanoseconds read as
-:class:`~springbatch_py.core.javatypes.LocalTime` / ``LocalDateTime`` and are written back
-exactly, ``Instant`` keeps nanoseconds, and a ``Duration``'s nanoseconds are cut to Python's
-microseconds on read.
+``Date.from(Instant)`` does); ``LocalTime``, ``LocalDateTime`` and ``Duration`` values that
+Python's types cannot hold exactly (nanoseconds, or a duration beyond ``timedelta``) read as
+:class:`~springbatch_py.core.javatypes.LocalTime` / ``LocalDateTime`` / ``Duration`` and are
+written back exactly, and ``Instant`` keeps nanoseconds.
 """
 
 from __future__ import annotations
