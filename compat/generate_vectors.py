@@ -40,6 +40,7 @@ from springbatch_py.core.javatypes import (  # noqa: E402
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
@@ -48,6 +49,7 @@ from springbatch_py.core.javatypes import (  # noqa: E402
     Long,
     Short,
     date_time_of,
+    duration_of,
     time_of,
 )
 from springbatch_py.core.parameters import JobParameter, JobParameters  # noqa: E402
@@ -245,14 +247,20 @@ class Values:
         )
         return Instant(seconds, self.rng.randint(0, 999_999_999))
 
-    def duration(self) -> timedelta:
+    def duration(self) -> timedelta | Duration:
         r = self.rng.random()
         if r < 0.15:
             return self.rng.choice(
                 (timedelta(0), timedelta.min, timedelta.max, timedelta(microseconds=-1))
             )
-        if r < 0.5:
+        if r < 0.45:
             return timedelta(seconds=self.rng.randint(-(10**6), 10**6))
+        if r < 0.7:
+            # Nanoseconds, or seconds beyond timedelta: springbatch-py's Duration.
+            seconds = self.rng.choice(
+                (self.rng.randint(-(10**6), 10**6), self.rng.randint(-(2**63), 2**63 - 1))
+            )
+            return duration_of(seconds, self.rng.randint(0, 999_999_999))
         return timedelta(
             days=self.rng.randint(-999999999, 999999999),
             microseconds=self.rng.randint(0, 86400 * 10**6 - 1),

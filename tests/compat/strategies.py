@@ -26,6 +26,7 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
@@ -35,6 +36,7 @@ from springbatch_py.core.javatypes import (
     Long,
     Short,
     date_time_of,
+    duration_of,
     time_of,
 )
 from springbatch_py.core.parameters import JobParameter, JobParameters
@@ -280,12 +282,14 @@ def local_date_times() -> st.SearchStrategy[datetime | LocalDateTime]:
     )
 
 
-def durations() -> st.SearchStrategy[timedelta]:
-    """``java.time.Duration`` values: the whole ``timedelta`` range, negative ones included."""
+def durations() -> st.SearchStrategy[timedelta | Duration]:
+    """``java.time.Duration`` values: the whole ``timedelta`` range, negative ones included, and
+    nanoseconds or Java's whole long range of seconds (springbatch-py's ``Duration``)."""
     return st.one_of(
         st.timedeltas(),
         st.builds(timedelta, seconds=st.integers(-(10**6), 10**6)),
         st.sampled_from((timedelta(0), timedelta.min, timedelta.max, timedelta(microseconds=-1))),
+        st.builds(duration_of, st.integers(-(2**63), 2**63 - 1), st.integers(0, 999_999_999)),
     )
 
 

@@ -4,10 +4,9 @@ The codec is exact both ways: a value comes back with the same Java class and th
 Doubles and floats travel as their raw IEEE bits, ``BigDecimal`` as unscaled value and scale,
 ``java.util.Date`` as epoch milliseconds, ``LocalTime`` and ``LocalDateTime`` with nanoseconds as
 springbatch-py's ``LocalTime`` / ``LocalDateTime`` (a plain ``time`` / ``datetime`` when whole
-microseconds). Where Java holds more than Python can (nanoseconds in a ``Duration``; years
-outside 1..9999), :func:`from_typed` raises ``ValueError`` instead of rounding, unless
-``truncate_nanos=True`` asks it to cut a ``Duration``'s nanoseconds the way springbatch-py's
-context reader does (floor to microseconds).
+microseconds), ``Duration`` as a ``timedelta`` or springbatch-py's ``Duration``. Where Java
+holds more than Python can (years outside 1..9999), :func:`from_typed` raises ``ValueError``
+instead of rounding.
 
 :func:`java_equal` is the strict comparison the tests use: same Java class, ``-0.0`` distinct
 from ``0.0``, every NaN equal to every NaN, ``BigDecimal`` scale significant, dates compared as
@@ -28,6 +27,7 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
@@ -37,6 +37,7 @@ from springbatch_py.core.javatypes import (
     Long,
     Short,
     date_time_of,
+    duration_of,
     java_class_of,
     time_fields,
     time_of,
@@ -46,7 +47,6 @@ from springbatch_py.core.parameters import JobParameters
 __all__ = ["from_typed", "java_equal", "to_typed", "typed_parameters"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NANOS = 1_000_000_000
 
 #: Java class -> the harness's type tag, for classes carried as a decimal string.
 _INTEGRAL_TAGS = {
@@ -108,12 +108,9 @@ def to_typed(value: Any) -> dict[str, Any]:
         if value.tzinfo is not None:
             raise ValueError(f"a LocalTime has no zone: {value!r}")
         return {"t": "LocalTime", "v": _iso_time(value)}
-    if isinstance(value, timedelta):
-        return {
-            "t": "Duration",
-            "s": str(value.days * 86400 + value.seconds),
-            "n": value.microseconds * 1000,
-        }
+    if isinstance(value, timedelta | Duration):
+        duration = value if isinstance(value, Duration) else Duration.of(value)
+        return {"t": "Duration", "s": str(duration.seconds), "n": duration.nanos}
     if isinstance(value, Instant):
         return {"t": "Instant", "s": str(value.seconds), "n": value.nanos}
     if isinstance(value, list):
@@ -169,11 +166,10 @@ def _iso_time(value: time | LocalTime | LocalDateTime) -> str:
 # -- typed JSON -> Python -----------------------------------------------------------------------
 
 
-def from_typed(obj: Mapping[str, Any], *, truncate_nanos: bool = False) -> Any:
+def from_typed(obj: Mapping[str, Any]) -> Any:
     """The Python value a typed JSON object describes.
 
-    Raises ``ValueError`` for malformed input and for values Python cannot hold exactly;
-    ``truncate_nanos`` cuts nanoseconds below a microsecond (towards the past) instead.
+    Raises ``ValueError`` for malformed input and for values Python cannot hold exactly.
     """
     tag = obj.get("t")
     v = obj.get("v")
@@ -212,22 +208,16 @@ def from_typed(obj: Mapping[str, Any], *, truncate_nanos: bool = False) -> Any:
     if tag == "Instant":
         return Instant(_integer(obj.get("s"), "Instant s"), _integer(obj.get("n"), "Instant n"))
     if tag == "Duration":
-        seconds = _integer(obj.get("s"), "Duration s")
-        nanos = _integer(obj.get("n"), "Duration n")
-        total = seconds * _NANOS + nanos
-        if total % 1000 and not truncate_nanos:
-            raise ValueError(f"Duration {seconds}s {nanos}ns is finer than a microsecond")
-        try:
-            return timedelta(microseconds=total // 1000)
-        except OverflowError:
-            raise ValueError(f"Duration {seconds}s is outside timedelta") from None
+        return duration_of(
+            _integer(obj.get("s"), "Duration s"), _integer(obj.get("n"), "Duration n")
+        )
     if tag == "Enum":
         return JavaEnum(_expect(obj.get("c"), str, "Enum c"), _expect(v, str, tag))
     if tag == "List":
-        return [from_typed(item, truncate_nanos=truncate_nanos) for item in _expect(v, list, tag)]
+        return [from_typed(item) for item in _expect(v, list, tag)]
     if tag == "Map":
         members = _expect(v, dict, tag)
-        return {k: from_typed(item, truncate_nanos=truncate_nanos) for k, item in members.items()}
+        return {k: from_typed(item) for k, item in members.items()}
     raise ValueError(f"unknown typed value {obj!r}")
 
 
