@@ -178,7 +178,7 @@ def _checked_value(value: Any) -> Any:
 
 def _checked_other(value: javatypes.JavaEnum | javatypes.JavaValue) -> Any:
     kind = type(value).__name__
-    if not isinstance(value.class_name, str) or not javatypes.is_class_name(value.class_name):
+    if not _is_stored_type(value.class_name):
         raise JobParametersInvalidError(
             f"a {kind} needs a Java class name such as com.example.Color, not {value.class_name!r}"
         )
@@ -189,6 +189,13 @@ def _checked_other(value: javatypes.JavaEnum | javatypes.JavaValue) -> Any:
     if not isinstance(value.text, str):
         raise JobParametersInvalidError(f"{value!r}: the value must be a str")
     return value
+
+
+def _is_stored_type(name: object) -> bool:
+    # What Class.getName() can return: never empty, never white space. Reading is this lenient
+    # (a class of the unnamed package, a non-ASCII name) so that no row makes an instance
+    # unreadable; the command line asks for a dotted name (javatypes.is_class_name).
+    return isinstance(name, str) and bool(name) and not any(c.isspace() for c in name)
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -378,7 +385,7 @@ def decode_parameter(
     or a type that is not a Java class name.
     """
     parser = javaparse.parser_for(type_name) if type_name in SUPPORTED_TYPES else None
-    if parser is None and not javatypes.is_class_name(type_name or ""):
+    if parser is None and not _is_stored_type(type_name):
         raise JobParametersInvalidError(
             f"cannot read parameter {name!r}: unsupported type {type_name}"
         )

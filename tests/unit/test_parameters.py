@@ -705,7 +705,7 @@ def test_decode_identifying_flag(flag: str | None, identifying: bool) -> None:
     assert decode_parameter("p", "java.lang.String", "v", flag).identifying is identifying
 
 
-@pytest.mark.parametrize("type_name", ["", "int", "no spaces.allowed here", "a..b"])
+@pytest.mark.parametrize("type_name", ["", " ", "no spaces.allowed here", "com.example.E\n"])
 def test_decode_refuses_a_type_that_is_no_class_name(type_name: str) -> None:
     with pytest.raises(JobParametersInvalidError) as info:
         decode_parameter("x", type_name, "1", "Y")
@@ -718,6 +718,8 @@ def test_decode_refuses_a_type_that_is_no_class_name(type_name: str) -> None:
         ("io.github.jchejarla.springbatch.clustering.partition.PartitionTransferableProp", "YES"),
         ("com.example.Foo", "1"),
         ("builtins.int", "1"),
+        ("Unnamed", "x"),  # a class of the unnamed package
+        ("com.exämple.Farbe", "ROT"),
         # Java writes these with toString() and cannot read them back; Python keeps the text.
         ("java.time.Instant", "2024-01-31T10:15:30.123456789Z"),
         ("java.time.OffsetDateTime", "2024-01-31T10:15:30.123456789+01:00"),
@@ -757,7 +759,8 @@ def test_error_is_a_spring_batch_error() -> None:
         None,
         [1],
         {"a": 1},
-        JavaEnum("E", "A"),  # not a class name in a package
+        JavaEnum("", "A"),  # no class name
+        JavaEnum("com.example Color", "A"),
         JavaEnum("java.lang.Long", "A"),  # a modelled class
         JavaValue("java.lang.Long", "1"),
         JavaValue("com.example.E", None),  # type: ignore[arg-type]
