@@ -1,6 +1,6 @@
 """Write compat/vectors/*.json: what a real JVM writes and computes for fixed inputs.
 
-Run from the repository root with a JDK 17 and the harness's JDBC drivers installed:
+Run from the repository root with a JDK 17 (the JDBC drivers are not needed):
 
     python compat/generate_vectors.py
 
@@ -40,11 +40,17 @@ from springbatch_py.core.javatypes import (  # noqa: E402
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
+    LocalDateTime,
+    LocalTime,
     Long,
     Short,
+    date_time_of,
+    duration_of,
+    time_of,
 )
 from springbatch_py.core.parameters import JobParameter, JobParameters  # noqa: E402
 from springbatch_py.repository.serialization._javastream import (  # noqa: E402
@@ -205,22 +211,28 @@ class Values:
     def local_date(self) -> date:
         return date.fromordinal(self.rng.randint(1, date(9999, 12, 31).toordinal()))
 
-    def local_time(self) -> time:
+    def local_time(self) -> time | LocalTime:
         r = self.rng.random()
         hour = self.rng.randint(0, 23)
         if r < 0.2:
             return time(hour)  # Java's shared LocalTime constants
         if r < 0.4:
             return time(hour, self.rng.randint(0, 59), self.rng.randint(0, 59))
-        return time(
-            hour,
-            self.rng.randint(0, 59),
-            self.rng.randint(0, 59),
-            self.rng.choice((0, 1, 500000, self.rng.randint(0, 999999))),
+        if r < 0.7:
+            return time(
+                hour,
+                self.rng.randint(0, 59),
+                self.rng.randint(0, 59),
+                self.rng.choice((0, 1, 500000, self.rng.randint(0, 999999))),
+            )
+        # Nanoseconds: plain times where they are whole microseconds, else a LocalTime.
+        nano = self.rng.choice(
+            (1, 999_999_999, 123_456_789, 100_000_010, self.rng.randint(0, 999_999_999))
         )
+        return time_of(hour, self.rng.randint(0, 59), self.rng.randint(0, 59), nano)
 
-    def local_date_time(self) -> datetime:
-        return datetime.combine(self.local_date(), self.local_time())
+    def local_date_time(self) -> datetime | LocalDateTime:
+        return date_time_of(self.local_date(), self.local_time())
 
     def instant(self) -> Instant:
         if self.rng.random() < 0.1:
@@ -235,14 +247,20 @@ class Values:
         )
         return Instant(seconds, self.rng.randint(0, 999_999_999))
 
-    def duration(self) -> timedelta:
+    def duration(self) -> timedelta | Duration:
         r = self.rng.random()
         if r < 0.15:
             return self.rng.choice(
                 (timedelta(0), timedelta.min, timedelta.max, timedelta(microseconds=-1))
             )
-        if r < 0.5:
+        if r < 0.45:
             return timedelta(seconds=self.rng.randint(-(10**6), 10**6))
+        if r < 0.7:
+            # Nanoseconds, or seconds beyond timedelta: springbatch-py's Duration.
+            seconds = self.rng.choice(
+                (self.rng.randint(-(10**6), 10**6), self.rng.randint(-(2**63), 2**63 - 1))
+            )
+            return duration_of(seconds, self.rng.randint(0, 999_999_999))
         return timedelta(
             days=self.rng.randint(-999999999, 999999999),
             microseconds=self.rng.randint(0, 86400 * 10**6 - 1),
@@ -317,6 +335,7 @@ class Values:
             self.local_date,
             self.local_time,
             self.local_date_time,
+            lambda: self.rng.choice(ENUMS),
         ]
         return self.rng.choice(kinds)()
 
@@ -378,7 +397,7 @@ def main() -> None:
     rng = random.Random(SEED)
     values = Values(rng)
     with tempfile.TemporaryDirectory() as tmp:
-        harness = jvm.build(Path(tmp))
+        harness = jvm.build(Path(tmp), drivers=False)
         header = {
             "format": FORMAT,
             "generator": "compat/generate_vectors.py",

@@ -2,9 +2,10 @@
 
 Spring Batch builds ``JOB_KEY`` from ``String.valueOf(value)`` of every identifying parameter, so a
 Python node must print values exactly like the JVM does: ``0.5`` and ``1.0E7`` for doubles,
-``10:00`` for a ``LocalTime``, ``Wed Jan 31 10:00:00 UTC 2024`` for a ``java.util.Date``. The
-database rows, on the other hand, hold the ISO forms that Spring's conversion service writes
-(:func:`iso_instant`, :func:`iso_local_time`, :func:`iso_local_date_time`).
+``10:00`` or ``10:15:30.123456789`` for a ``LocalTime``, ``Wed Jan 31 10:00:00 UTC 2024`` for a
+``java.util.Date``. The database rows, on the other hand, hold the ISO forms that Spring's
+conversion service writes (:func:`iso_instant`, :func:`iso_local_time`,
+:func:`iso_local_date_time`).
 
 Floating-point digits follow JDK 19 and later (Raffaello Giulietti's specification of
 ``Double.toString``): the shortest decimal that rounds back to the value. JDK 17 and 18 print
@@ -80,6 +81,9 @@ def java_to_string(value: Any, *, zone: ZoneInfo) -> str:
         return _iso_date(value)
     if java_class == "java.time.LocalTime":
         return java_local_time_to_string(value)
+    if isinstance(value, javatypes.JavaEnum | javatypes.JavaValue):
+        # An enum prints its name; any other class the text its converter wrote (toString()).
+        return value.text
     raise TypeError(f"no job-parameter toString() for {java_class}")
 
 
@@ -216,23 +220,30 @@ def _iso_date(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
 
 
-def java_local_time_to_string(t: time) -> str:
-    """``LocalTime.toString()``: ``HH:mm``, seconds only when non-zero, fraction in 3/6 digits."""
-    text = f"{t.hour:02d}:{t.minute:02d}"
-    if t.second or t.microsecond:
-        text += f":{t.second:02d}"
-    if t.microsecond:
-        # Java prints nanos in groups of three digits (millis, micros, nanos); Python has micros.
-        if t.microsecond % 1000 == 0:
-            text += f".{t.microsecond // 1000:03d}"
+def java_local_time_to_string(t: time | javatypes.LocalTime) -> str:
+    """``LocalTime.toString()``: ``HH:mm``, seconds only when non-zero, fraction in 3/6/9 digits."""
+    hour, minute, second, nano = javatypes.time_fields(t)
+    text = f"{hour:02d}:{minute:02d}"
+    if second or nano:
+        text += f":{second:02d}"
+    if nano:
+        # Java prints the nanos in groups of three digits: millis, micros, nanos.
+        if nano % 1_000_000 == 0:
+            text += f".{nano // 1_000_000:03d}"
+        elif nano % 1000 == 0:
+            text += f".{nano // 1000:06d}"
         else:
-            text += f".{t.microsecond:06d}"
+            text += f".{nano:09d}"
     return text
 
 
-def java_local_date_time_to_string(dt: datetime) -> str:
+def java_local_date_time_to_string(dt: datetime | javatypes.LocalDateTime) -> str:
     """``LocalDateTime.toString()``: the date, ``T``, then the ``LocalTime`` rule."""
-    return f"{_iso_date(dt)}T{java_local_time_to_string(dt.time())}"
+    return f"{_iso_date(javatypes.date_part(dt))}T{java_local_time_to_string(_clock(dt))}"
+
+
+def _clock(dt: datetime | javatypes.LocalDateTime) -> time | javatypes.LocalTime:
+    return dt.local_time if isinstance(dt, javatypes.LocalDateTime) else dt.time()
 
 
 def java_date_to_string(dt: datetime, zone: ZoneInfo) -> str:
@@ -359,17 +370,19 @@ def _civil_from_jdn(jdn: int) -> tuple[int, int, int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def iso_local_time(t: time) -> str:
-    """``DateTimeFormatter.ISO_LOCAL_TIME``: seconds always, fraction without trailing zeros."""
-    text = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-    if t.microsecond:
-        text += "." + f"{t.microsecond:06d}".rstrip("0")
+def iso_local_time(t: time | javatypes.LocalTime) -> str:
+    """``DateTimeFormatter.ISO_LOCAL_TIME``: seconds always, fraction (up to nine digits)
+    without trailing zeros."""
+    hour, minute, second, nano = javatypes.time_fields(t)
+    text = f"{hour:02d}:{minute:02d}:{second:02d}"
+    if nano:
+        text += "." + f"{nano:09d}".rstrip("0")
     return text
 
 
-def iso_local_date_time(dt: datetime) -> str:
-    """``DateTimeFormatter.ISO_LOCAL_DATE_TIME`` of a naive datetime."""
-    return f"{_iso_date(dt)}T{iso_local_time(dt.time())}"
+def iso_local_date_time(dt: datetime | javatypes.LocalDateTime) -> str:
+    """``DateTimeFormatter.ISO_LOCAL_DATE_TIME`` of a naive datetime or a LocalDateTime."""
+    return f"{_iso_date(javatypes.date_part(dt))}T{iso_local_time(_clock(dt))}"
 
 
 def iso_instant(dt: datetime) -> str:

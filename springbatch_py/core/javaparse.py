@@ -250,13 +250,13 @@ def _date_of(m: re.Match[str]) -> date:
     return date(int(year), int(m["month"]), int(m["day"]))
 
 
-def _micros(fraction: str | None) -> int:
-    # Python keeps microseconds: nanosecond digits beyond six are cut, not rounded.
-    return int((fraction or "").ljust(6, "0")[:6])
+def _nanos(fraction: str | None) -> int:
+    return int((fraction or "").ljust(9, "0"))
 
 
-def _time_of(m: re.Match[str]) -> time:
-    return time(int(m["hour"]), int(m["minute"]), int(m["second"] or 0), _micros(m["fraction"]))
+def _time_of(m: re.Match[str]) -> time | javatypes.LocalTime:
+    nano = _nanos(m["fraction"])
+    return javatypes.time_of(int(m["hour"]), int(m["minute"]), int(m["second"] or 0), nano)
 
 
 def parse_iso_local_date(text: str) -> date:
@@ -267,20 +267,29 @@ def parse_iso_local_date(text: str) -> date:
     return _date_of(m)
 
 
-def parse_iso_local_time(text: str) -> time:
-    """``LocalTime.parse(text)``: ``HH:mm[:ss[.fffffffff]]``; nanoseconds are cut to micros."""
+def parse_iso_local_time(text: str) -> time | javatypes.LocalTime:
+    """``LocalTime.parse(text)``: ``HH:mm[:ss[.fffffffff]]``.
+
+    A plain ``time`` when it holds the value, a :class:`~springbatch_py.core.javatypes.LocalTime`
+    when the fraction has digits beyond the microsecond.
+    """
     m = _LOCAL_TIME.fullmatch(text)
     if m is None:
         raise ValueError(f"not an ISO local time: {text!r}")
     return _time_of(m)
 
 
-def parse_iso_local_date_time(text: str) -> datetime:
-    """``LocalDateTime.parse(text)``: date, ``T`` (required, any case), time; naive result."""
+def parse_iso_local_date_time(text: str) -> datetime | javatypes.LocalDateTime:
+    """``LocalDateTime.parse(text)``: date, ``T`` (required, any case), time.
+
+    A naive ``datetime`` when it holds the value, a
+    :class:`~springbatch_py.core.javatypes.LocalDateTime` when the fraction has digits beyond the
+    microsecond.
+    """
     m = _LOCAL_DATE_TIME.fullmatch(text)
     if m is None:
         raise ValueError(f"not an ISO local date-time: {text!r}")
-    return datetime.combine(_date_of(m), _time_of(m))
+    return javatypes.date_time_of(_date_of(m), _time_of(m))
 
 
 def parse_iso_instant(text: str) -> datetime:
@@ -294,7 +303,8 @@ def parse_iso_instant(text: str) -> datetime:
     if m is None:
         raise ValueError(f"not an ISO instant: {text!r}")
     hour, minute, second = int(m["hour"]), int(m["minute"]), int(m["second"])
-    millis = _micros(m["fraction"]) // 1000
+    # Date.from(Instant) keeps whole milliseconds (toEpochMilli floors), as Java does.
+    millis = _nanos(m["fraction"]) // 1_000_000
     extra = timedelta(0)
     nanos_zero = not (m["fraction"] or "").strip("0")
     if hour == 24 and minute == 0 and second == 0 and nanos_zero:

@@ -10,7 +10,11 @@ Note the asymmetry: the key of ``LocalTime 10:00`` contains ``10:00`` while the 
 Python values map to Java classes as :mod:`springbatch_py.core.javatypes` describes: ``int`` is a
 ``Long``, ``float`` a ``Double``, an aware ``datetime`` a ``java.util.Date``, a naive one a
 ``LocalDateTime``; wrap a value in :class:`~springbatch_py.core.javatypes.Integer` and friends for
-the other classes.
+the other classes. ``LocalDateTime`` and ``LocalTime`` keep nanoseconds
+(:class:`~springbatch_py.core.javatypes.LocalDateTime`). Java's converter stores any class, so a
+parameter may also be an enum constant (:class:`~springbatch_py.core.javatypes.JavaEnum`) or, as
+read from the database, a value of any other class kept as its class name and text
+(:class:`~springbatch_py.core.javatypes.JavaValue`).
 """
 
 from __future__ import annotations
@@ -95,8 +99,10 @@ class JobParameter:
     """One parameter value with its Java class, identifying or not.
 
     The value must be one of :data:`SUPPORTED_TYPES` (see :mod:`~springbatch_py.core.javatypes`
-    for the Python side). On creation an aware ``datetime`` is cut to milliseconds, because a
-    ``java.util.Date`` holds no more, and a zero ``Decimal`` loses its sign (Java has no ``-0``).
+    for the Python side), a :class:`~springbatch_py.core.javatypes.JavaEnum` or a
+    :class:`~springbatch_py.core.javatypes.JavaValue` of another class. On creation an aware
+    ``datetime`` is cut to milliseconds, because a ``java.util.Date`` holds no more, and a zero
+    ``Decimal`` loses its sign (Java has no ``-0``).
     Equality follows Java's ``equals``: same class and value, ``Long(1) != Integer(1)``,
     ``Decimal("1.5") != Decimal("1.50")``, ``0.0 != -0.0``, ``NaN == NaN``.
     """
@@ -139,6 +145,8 @@ def _checked_value(value: Any) -> Any:
         raise JobParametersInvalidError(
             "a job parameter value must not be None (Java forbids null)"
         )
+    if isinstance(value, javatypes.JavaEnum | javatypes.JavaValue):
+        return _checked_other(value)
     try:
         java_class = javatypes.java_class_of(value)
     except TypeError:
@@ -166,6 +174,28 @@ def _checked_value(value: Any) -> Any:
     elif isinstance(value, time) and value.tzinfo is not None:
         raise JobParametersInvalidError(f"a LocalTime has no time zone: {value!r}")
     return value
+
+
+def _checked_other(value: javatypes.JavaEnum | javatypes.JavaValue) -> Any:
+    kind = type(value).__name__
+    if not _is_stored_type(value.class_name):
+        raise JobParametersInvalidError(
+            f"a {kind} needs a Java class name such as com.example.Color, not {value.class_name!r}"
+        )
+    if value.class_name in SUPPORTED_TYPES:
+        raise JobParametersInvalidError(
+            f"{value!r}: {value.class_name} is a modelled type; use its Python value"
+        )
+    if not isinstance(value.text, str):
+        raise JobParametersInvalidError(f"{value!r}: the value must be a str")
+    return value
+
+
+def _is_stored_type(name: object) -> bool:
+    # What Class.getName() can return: never empty, never white space. Reading is this lenient
+    # (a class of the unnamed package, a non-ASCII name) so that no row makes an instance
+    # unreadable; the command line asks for a dotted name (javatypes.is_class_name).
+    return isinstance(name, str) and bool(name) and not any(c.isspace() for c in name)
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -346,12 +376,16 @@ def decode_parameter(
 
     Integer types accept ``0x``/``#`` hex and a sign, booleans ``true/on/yes/1`` and
     ``false/off/no/0``, dates an ISO instant or offset date-time. ``IDENTIFYING`` other than
-    ``Y``/``y`` means non-identifying. Raises :class:`JobParametersInvalidError` for an unknown
-    type, a NULL value (Java rejects it too; Oracle stores an empty string as NULL) or a value
-    the type cannot parse.
+    ``Y``/``y`` means non-identifying. ``LocalDateTime`` and ``LocalTime`` keep nanoseconds. A
+    class springbatch-py does not model (an enum such as the cluster's
+    ``PartitionTransferableProp``, or anything else Java's converter wrote) reads as a
+    :class:`~springbatch_py.core.javatypes.JavaValue` holding the class name and the text, which
+    is written back unchanged. Raises :class:`JobParametersInvalidError` for a NULL value (Java
+    rejects it too; Oracle stores an empty string as NULL), a value a modelled type cannot parse,
+    or a type that is not a Java class name.
     """
     parser = javaparse.parser_for(type_name) if type_name in SUPPORTED_TYPES else None
-    if parser is None:
+    if parser is None and not _is_stored_type(type_name):
         raise JobParametersInvalidError(
             f"cannot read parameter {name!r}: unsupported type {type_name}"
         )
@@ -360,12 +394,15 @@ def decode_parameter(
             f"cannot read parameter {name!r}: its {type_name} value is NULL, which Java rejects"
             " too (an empty string reads back as NULL on Oracle)"
         )
-    try:
-        parsed = parser(value)
-    except (ValueError, ArithmeticError) as exc:
-        raise JobParametersInvalidError(
-            f"cannot read parameter {name!r}: invalid {type_name} value {value!r} ({exc})"
-        ) from None
+    if parser is None:
+        parsed: Any = javatypes.JavaValue(type_name, value)
+    else:
+        try:
+            parsed = parser(value)
+        except (ValueError, ArithmeticError) as exc:
+            raise JobParametersInvalidError(
+                f"cannot read parameter {name!r}: invalid {type_name} value {value!r} ({exc})"
+            ) from None
     return JobParameter(parsed, identifying=identifying in ("Y", "y"))
 
 
@@ -381,9 +418,12 @@ def parse_parameter_argument(text: str) -> tuple[str, JobParameter]:
     """Parse a command-line parameter: ``name=value`` or ``name=value(type)``.
 
     ``type`` is an alias of :data:`TYPE_ALIASES` (any case) or a supported Java class name;
-    without it the value is a ``String``. A leading ``-`` on the name makes the parameter
-    non-identifying (``-note=hello``). Values are read like the database text, so ``date``
-    takes an ISO instant or offset date-time (``2024-01-31T10:00:00Z``,
+    without it the value is a ``String``. Any other class name in a package
+    (``color=RED(com.example.Color)``) makes an enum constant
+    (:class:`~springbatch_py.core.javatypes.JavaEnum`) when the value is a Java identifier, else a
+    :class:`~springbatch_py.core.javatypes.JavaValue` holding the text as given. A leading ``-``
+    on the name makes the parameter non-identifying (``-note=hello``). Values are read like the
+    database text, so ``date`` takes an ISO instant or offset date-time (``2024-01-31T10:00:00Z``,
     ``2024-01-31T11:00:00+01:00``) and ``boolean`` takes ``true``/``yes``/``on``/``1``... A String
     that itself ends in parentheses needs an explicit type: ``f=max(a)(string)``.
     """
@@ -403,10 +443,19 @@ def parse_parameter_argument(text: str) -> tuple[str, JobParameter]:
     if m is not None:
         written = m["type"]
         resolved = TYPE_ALIASES.get(written.lower(), written)
+        if (
+            resolved not in SUPPORTED_TYPES
+            and javatypes.is_class_name(resolved)
+            # JDK classes other than the modelled ones (Instant, OffsetDateTime ...) have no
+            # reading converter in Spring Batch: Java could not read such a parameter back.
+            and not resolved.startswith(("java.", "javax."))
+        ):
+            return name, _other_argument(text, resolved, rest[: m.start()], identifying)
         if resolved not in SUPPORTED_TYPES:
             raise JobParametersInvalidError(
                 f"bad job parameter {text!r}: unknown type {written!r}; use one of "
-                f"{', '.join(TYPE_ALIASES)} or a Java class name such as java.lang.Long "
+                f"{', '.join(TYPE_ALIASES)} or a Java class name such as java.lang.Long or "
+                "com.example.Color "
                 "(a String ending in parentheses needs '(string)' appended)"
             )
         java_class, value = resolved, rest[: m.start()]
@@ -419,3 +468,18 @@ def parse_parameter_argument(text: str) -> tuple[str, JobParameter]:
             f"bad job parameter {text!r}: {value!r} is not a valid {java_class} ({exc})"
         ) from None
     return name, JobParameter(parsed, identifying=identifying)
+
+
+_JAVA_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*", re.ASCII)
+
+
+def _other_argument(text: str, java_class: str, value: str, identifying: bool) -> JobParameter:
+    other: javatypes.JavaEnum | javatypes.JavaValue
+    if _JAVA_IDENTIFIER.fullmatch(value):
+        other = javatypes.JavaEnum(java_class, value)
+    else:
+        other = javatypes.JavaValue(java_class, value)
+    try:
+        return JobParameter(other, identifying=identifying)
+    except JobParametersInvalidError as exc:
+        raise JobParametersInvalidError(f"bad job parameter {text!r}: {exc}") from None

@@ -26,12 +26,18 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
     JavaEnum,
+    LocalDateTime,
+    LocalTime,
     Long,
     Short,
+    date_time_of,
+    duration_of,
+    time_of,
 )
 from springbatch_py.core.parameters import JobParameter, JobParameters
 from springbatch_py.repository.serialization._javastream import (
@@ -251,29 +257,39 @@ def java_dates() -> st.SearchStrategy[datetime]:
     ).map(_from_millis)
 
 
-def local_times() -> st.SearchStrategy[time]:
-    """``java.time.LocalTime`` values; whole hours are Java's shared ``LocalTime`` constants."""
+def local_times() -> st.SearchStrategy[time | LocalTime]:
+    """``java.time.LocalTime`` values; whole hours are Java's shared ``LocalTime`` constants,
+    and nanoseconds give a :class:`LocalTime` (whole microseconds a plain ``time``)."""
     return st.one_of(
         st.times(),
         st.integers(0, 23).map(time),
         st.builds(time, st.integers(0, 23), st.integers(0, 59), st.integers(0, 59)),
+        st.builds(
+            time_of,
+            st.integers(0, 23),
+            st.integers(0, 59),
+            st.integers(0, 59),
+            st.integers(0, 999_999_999),
+        ),
     )
 
 
-def local_date_times() -> st.SearchStrategy[datetime]:
-    """``java.time.LocalDateTime`` values: naive datetimes, years 1..9999."""
+def local_date_times() -> st.SearchStrategy[datetime | LocalDateTime]:
+    """``java.time.LocalDateTime`` values, years 1..9999, nanoseconds included."""
     return st.one_of(
         st.datetimes(),
-        st.builds(datetime.combine, st.dates(), local_times()),
+        st.builds(date_time_of, st.dates(), local_times()),
     )
 
 
-def durations() -> st.SearchStrategy[timedelta]:
-    """``java.time.Duration`` values: the whole ``timedelta`` range, negative ones included."""
+def durations() -> st.SearchStrategy[timedelta | Duration]:
+    """``java.time.Duration`` values: the whole ``timedelta`` range, negative ones included, and
+    nanoseconds or Java's whole long range of seconds (springbatch-py's ``Duration``)."""
     return st.one_of(
         st.timedeltas(),
         st.builds(timedelta, seconds=st.integers(-(10**6), 10**6)),
         st.sampled_from((timedelta(0), timedelta.min, timedelta.max, timedelta(microseconds=-1))),
+        st.builds(duration_of, st.integers(-(2**63), 2**63 - 1), st.integers(0, 999_999_999)),
     )
 
 
@@ -500,6 +516,7 @@ def parameter_values() -> st.SearchStrategy[Any]:
         st.dates(),
         local_times(),
         local_date_times(),
+        st.sampled_from(ENUMS),
     )
 
 

@@ -29,10 +29,13 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
     JavaEnum,
+    LocalDateTime,
+    LocalTime,
     Long,
     Short,
 )
@@ -267,23 +270,27 @@ def test_python_reads_java_references(contexts_write: LineService) -> None:
     assert JAVA_ORDER.deserialize(java_writes(contexts_write, context)) == context
 
 
-def test_java_nanoseconds_are_cut_to_microseconds(contexts_write: LineService) -> None:
-    # Java's java.time values hold nanoseconds, Python's microseconds: springbatch-py floors
-    # LocalTime, LocalDateTime and Duration (documented in serialization/java.py) and keeps
-    # Instant exact.
+def test_java_nanoseconds_are_kept(contexts_write: LineService) -> None:
+    # Java's java.time values hold nanoseconds, Python's microseconds: springbatch-py keeps
+    # LocalTime, LocalDateTime, Duration and Instant exact (its own value types where Python's
+    # cannot hold them) and writes them back byte for byte.
     typed = {
         "t": "Map",
         "v": {
             "time": {"t": "LocalTime", "v": "10:00:00.123456789"},
             "date time": {"t": "LocalDateTime", "v": "2024-01-31T10:00:00.000000999"},
             "duration": {"t": "Duration", "s": "-1", "n": 999},
+            "long duration": {"t": "Duration", "s": str(2**63 - 1), "n": 0},
             "instant": {"t": "Instant", "s": "0", "n": 1},
         },
     }
     answer = _answer(contexts_write, {"id": 0, "value": typed})
     read = JAVA_ORDER.deserialize(answer["base64"])
-    expected = from_typed(typed, truncate_nanos=True)
-    assert java_equal(read, expected), read
-    assert read["time"] == time(10, 0, 0, 123456)
-    assert read["duration"] == timedelta(seconds=-1)
+    assert java_equal(read, from_typed(typed)), read
+    assert read["time"] == LocalTime(10, 0, 0, 123456789)
+    assert read["date time"] == LocalDateTime(date(2024, 1, 31), LocalTime(10, 0, 0, 999))
+    assert read["duration"] == Duration(-1, 999)
+    assert read["long duration"] == Duration(2**63 - 1)
     assert read["instant"] == Instant(0, 1)
+    answer = _answer(contexts_write, {"id": 1, "value": to_typed(read)})
+    assert JAVA_ORDER.serialize(read) == answer["base64"]

@@ -2,10 +2,11 @@
 
 The codec is exact both ways: a value comes back with the same Java class and the same bits.
 Doubles and floats travel as their raw IEEE bits, ``BigDecimal`` as unscaled value and scale,
-``java.util.Date`` as epoch milliseconds. Where Java holds more than Python can (nanoseconds in
-``LocalTime``, ``LocalDateTime`` and ``Duration``; years outside 1..9999), :func:`from_typed`
-raises ``ValueError`` instead of rounding, unless ``truncate_nanos=True`` asks it to cut
-nanoseconds the way springbatch-py's context reader does (floor to microseconds).
+``java.util.Date`` as epoch milliseconds, ``LocalTime`` and ``LocalDateTime`` with nanoseconds as
+springbatch-py's ``LocalTime`` / ``LocalDateTime`` (a plain ``time`` / ``datetime`` when whole
+microseconds), ``Duration`` as a ``timedelta`` or springbatch-py's ``Duration``. Where Java
+holds more than Python can (years outside 1..9999), :func:`from_typed` raises ``ValueError``
+instead of rounding.
 
 :func:`java_equal` is the strict comparison the tests use: same Java class, ``-0.0`` distinct
 from ``0.0``, every NaN equal to every NaN, ``BigDecimal`` scale significant, dates compared as
@@ -26,20 +27,26 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
     JavaEnum,
+    LocalDateTime,
+    LocalTime,
     Long,
     Short,
+    date_time_of,
+    duration_of,
     java_class_of,
+    time_fields,
+    time_of,
 )
 from springbatch_py.core.parameters import JobParameters
 
 __all__ = ["from_typed", "java_equal", "to_typed", "typed_parameters"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NANOS = 1_000_000_000
 
 #: Java class -> the harness's type tag, for classes carried as a decimal string.
 _INTEGRAL_TAGS = {
@@ -87,6 +94,10 @@ def to_typed(value: Any) -> dict[str, Any]:
         return {"t": "Float", "v": _float32_bits(value)}
     if isinstance(value, Decimal):
         return _big_decimal(value)
+    if isinstance(value, LocalDateTime):
+        return {"t": "LocalDateTime", "v": f"{_iso_date(value.local_date)}T{_iso_time(value)}"}
+    if isinstance(value, LocalTime):
+        return {"t": "LocalTime", "v": _iso_time(value)}
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             return {"t": "Date", "v": str(_epoch_millis(value))}
@@ -97,12 +108,9 @@ def to_typed(value: Any) -> dict[str, Any]:
         if value.tzinfo is not None:
             raise ValueError(f"a LocalTime has no zone: {value!r}")
         return {"t": "LocalTime", "v": _iso_time(value)}
-    if isinstance(value, timedelta):
-        return {
-            "t": "Duration",
-            "s": str(value.days * 86400 + value.seconds),
-            "n": value.microseconds * 1000,
-        }
+    if isinstance(value, timedelta | Duration):
+        duration = value if isinstance(value, Duration) else Duration.of(value)
+        return {"t": "Duration", "s": str(duration.seconds), "n": duration.nanos}
     if isinstance(value, Instant):
         return {"t": "Instant", "s": str(value.seconds), "n": value.nanos}
     if isinstance(value, list):
@@ -150,18 +158,18 @@ def _iso_date(value: date) -> str:
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
 
 
-def _iso_time(value: time) -> str:
-    return f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond * 1000:09d}"
+def _iso_time(value: time | LocalTime | LocalDateTime) -> str:
+    hour, minute, second, nano = time_fields(value)
+    return f"{hour:02d}:{minute:02d}:{second:02d}.{nano:09d}"
 
 
 # -- typed JSON -> Python -----------------------------------------------------------------------
 
 
-def from_typed(obj: Mapping[str, Any], *, truncate_nanos: bool = False) -> Any:
+def from_typed(obj: Mapping[str, Any]) -> Any:
     """The Python value a typed JSON object describes.
 
-    Raises ``ValueError`` for malformed input and for values Python cannot hold exactly;
-    ``truncate_nanos`` cuts nanoseconds below a microsecond (towards the past) instead.
+    Raises ``ValueError`` for malformed input and for values Python cannot hold exactly.
     """
     tag = obj.get("t")
     v = obj.get("v")
@@ -190,32 +198,26 @@ def from_typed(obj: Mapping[str, Any], *, truncate_nanos: bool = False) -> Any:
     if tag == "LocalDate":
         return _parse_date(_expect(v, str, tag))
     if tag == "LocalTime":
-        return _parse_time(_expect(v, str, tag), truncate_nanos)
+        return _parse_time(_expect(v, str, tag))
     if tag == "LocalDateTime":
         text = _expect(v, str, tag)
         day, sep, clock = text.partition("T")
         if not sep:
             raise ValueError(f"malformed LocalDateTime {text!r}")
-        return datetime.combine(_parse_date(day), _parse_time(clock, truncate_nanos))
+        return date_time_of(_parse_date(day), _parse_time(clock))
     if tag == "Instant":
         return Instant(_integer(obj.get("s"), "Instant s"), _integer(obj.get("n"), "Instant n"))
     if tag == "Duration":
-        seconds = _integer(obj.get("s"), "Duration s")
-        nanos = _integer(obj.get("n"), "Duration n")
-        total = seconds * _NANOS + nanos
-        if total % 1000 and not truncate_nanos:
-            raise ValueError(f"Duration {seconds}s {nanos}ns is finer than a microsecond")
-        try:
-            return timedelta(microseconds=total // 1000)
-        except OverflowError:
-            raise ValueError(f"Duration {seconds}s is outside timedelta") from None
+        return duration_of(
+            _integer(obj.get("s"), "Duration s"), _integer(obj.get("n"), "Duration n")
+        )
     if tag == "Enum":
         return JavaEnum(_expect(obj.get("c"), str, "Enum c"), _expect(v, str, tag))
     if tag == "List":
-        return [from_typed(item, truncate_nanos=truncate_nanos) for item in _expect(v, list, tag)]
+        return [from_typed(item) for item in _expect(v, list, tag)]
     if tag == "Map":
         members = _expect(v, dict, tag)
-        return {k: from_typed(item, truncate_nanos=truncate_nanos) for k, item in members.items()}
+        return {k: from_typed(item) for k, item in members.items()}
     raise ValueError(f"unknown typed value {obj!r}")
 
 
@@ -245,14 +247,12 @@ def _parse_date(text: str) -> date:
     return date(*map(int, match.groups()))
 
 
-def _parse_time(text: str, truncate_nanos: bool) -> time:
+def _parse_time(text: str) -> time | LocalTime:
     match = _TIME.fullmatch(text)
     if match is None:
         raise ValueError(f"malformed LocalTime {text!r}")
     hour, minute, second, nanos = map(int, match.groups())
-    if nanos % 1000 and not truncate_nanos:
-        raise ValueError(f"LocalTime {text} is finer than a microsecond")
-    return time(hour, minute, second, nanos // 1000)
+    return time_of(hour, minute, second, nanos)
 
 
 # -- strict comparison --------------------------------------------------------------------------

@@ -36,10 +36,14 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
     JavaEnum,
+    JavaValue,
+    LocalDateTime,
+    LocalTime,
     Long,
     Short,
     java_class_of,
@@ -679,19 +683,19 @@ def test_every_type_round_trips_with_its_java_class(
 
 
 def test_precision_limits() -> None:
-    # java.util.Date keeps milliseconds; Java's nanoseconds become Python's microseconds.
+    # java.util.Date keeps milliseconds, as Date.from(Instant) does.
     stamp = datetime(2024, 1, 31, 10, 0, 0, 123456, tzinfo=UTC)
     assert JAVA.deserialize(JAVA.serialize({"d": stamp}))["d"] == stamp.replace(microsecond=123000)
     assert JACKSON.deserialize(JACKSON.serialize({"d": stamp}))["d"] == stamp.replace(
         microsecond=123000
     )
     nanos = '{"@class":"java.util.HashMap","t":["java.time.LocalTime",[10,0,0,123456789]]}'
-    assert JACKSON.deserialize(nanos)["t"] == time(10, 0, 0, 123456)
+    assert JACKSON.deserialize(nanos)["t"] == LocalTime(10, 0, 0, 123456789)
     # LocalTime 10:00:00.123456789 as java.time.Ser: type 4, hour, minute, second, int nanos.
     ser = _object("java.time.Ser", -7683839454370182990, 0x0C) + _block(
         bytes((4, 10, 0, 0)) + struct.pack(">i", 123456789)
     )
-    assert JAVA.deserialize(_stream(ser + b"\x78"))["x"] == time(10, 0, 0, 123456)
+    assert JAVA.deserialize(_stream(ser + b"\x78"))["x"] == LocalTime(10, 0, 0, 123456789)
 
 
 # -- property tests ------------------------------------------------------------------------------
@@ -1124,3 +1128,66 @@ def test_java_float_text() -> None:
     assert java_float(Float(0.1)) == "0.1"
     assert java_float(Float(1.4e-45)) == "1.4E-45"
     assert java_float(Float(16777216.0)) == "1.6777216E7"
+
+
+# -- nanoseconds and values known only by their text ---------------------------------------------
+
+#: OpenJDK 17's ObjectOutputStream of a HashMap {lt=LocalTime 10:15:30.123456780,
+#: ldt=LocalDateTime 2024-01-31T10:15:30.123456789} (compat harness, contexts-write).
+JAVA_NANOS = (
+    "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcAUH2sHDFmDRAwACRgAKbG9hZEZhY3RvckkACXRocmVzaG9sZHhwP0AAAAAAAAx3"
+    "CAAAABAAAAACdAACbHRzcgANamF2YS50aW1lLlNlcpVdhLobIkiyDAAAeHB3CAQKDx4HW80MeHQAA2xkdHNxAH4AA3cOBQAA"
+    "B+gBHwoPHgdbzRV4eA=="
+)
+NANOS = {
+    "lt": LocalTime(10, 15, 30, 123456780),
+    "ldt": LocalDateTime.parse("2024-01-31T10:15:30.123456789"),
+}
+
+
+def test_nanoseconds_round_trip_with_javas_bytes() -> None:
+    read = JAVA.deserialize(JAVA_NANOS)
+    assert read == NANOS
+    assert type(read["lt"]) is LocalTime and type(read["ldt"]) is LocalDateTime
+    assert JAVA_ORDER.serialize(NANOS) == JAVA_NANOS
+
+
+def test_nanoseconds_round_trip_in_jackson() -> None:
+    text = JACKSON.serialize(NANOS)
+    assert '"lt":["java.time.LocalTime",[10,15,30,123456780]]' in text
+    assert '"ldt":["java.time.LocalDateTime",[2024,1,31,10,15,30,123456789]]' in text
+    assert JACKSON.deserialize(text) == NANOS
+
+
+def test_whole_microseconds_still_read_as_python_values() -> None:
+    context = {"t": LocalTime(10, 0, 0, 5000), "d": LocalDateTime.of(datetime(2024, 1, 31), 7000)}
+    for serializer in (JAVA, JACKSON):
+        read = serializer.deserialize(serializer.serialize(context))
+        assert type(read["t"]) is time and read["t"] == time(10, 0, 0, 5)
+        assert type(read["d"]) is datetime and read["d"] == datetime(2024, 1, 31, 0, 0, 0, 7)
+
+
+@pytest.mark.parametrize("serializer", [JAVA, JACKSON], ids=["java", "jackson"])
+def test_a_value_known_only_by_its_text_is_refused(serializer: ContextSerializer) -> None:
+    with pytest.raises(ContextSerializationError, match="known only by its text"):
+        serializer.serialize({"x": JavaValue("com.example.Money", "5 EUR")})
+
+
+#: OpenJDK 17's ObjectOutputStream of a HashMap {big=Duration.ofSeconds(Long.MAX_VALUE, 999999999),
+#: d=Duration.ofSeconds(-1, 999)} (compat harness, contexts-write).
+JAVA_DURATIONS = (
+    "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcAUH2sHDFmDRAwACRgAKbG9hZEZhY3RvckkACXRocmVzaG9sZHhwP0AAAAAAAAx3"
+    "CAAAABAAAAACdAADYmlnc3IADWphdmEudGltZS5TZXKVXYS6GyJIsgwAAHhwdw0Bf/////////87msn/eHQAAWRzcQB+AAN3"
+    "DQH//////////wAAA+d4eA=="
+)
+DURATIONS = {"big": Duration(2**63 - 1, 999_999_999), "d": Duration(-1, 999)}
+
+
+def test_durations_beyond_timedelta_round_trip_with_javas_bytes() -> None:
+    read = JAVA.deserialize(JAVA_DURATIONS)
+    assert read == DURATIONS and all(type(v) is Duration for v in read.values())
+    assert JAVA_ORDER.serialize(DURATIONS) == JAVA_DURATIONS
+    assert JACKSON.deserialize(JACKSON.serialize(DURATIONS)) == DURATIONS
+    # Whole microseconds within range still read as a timedelta.
+    back = JAVA.deserialize(JAVA.serialize({"d": Duration(-1, 999_000)}))["d"]
+    assert type(back) is timedelta and back == timedelta(seconds=-1, microseconds=999)

@@ -12,16 +12,19 @@ import re
 import struct
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from springbatch_py.core import javafmt, javaparse
 from springbatch_py.core.errors import JobParametersInvalidError
 from springbatch_py.core.javatypes import (
+    PARTITION_TRANSFERABLE_PROP,
     BigInteger,
     Byte,
     Double,
@@ -29,6 +32,9 @@ from springbatch_py.core.javatypes import (
     Instant,
     Integer,
     JavaEnum,
+    JavaValue,
+    LocalDateTime,
+    LocalTime,
     Long,
     Short,
     java_class_of,
@@ -43,7 +49,10 @@ from springbatch_py.core.parameters import (
     parse_parameter_argument,
     unstable_key_parameters,
 )
+from springbatch_py.db.database import Database
+from springbatch_py.db.schema import create_schema
 from springbatch_py.errors import SpringBatchError
+from springbatch_py.repository.jobs import JobRepository
 from tests.unit import java_vectors
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -617,7 +626,7 @@ def test_encode_and_decode_every_type(value: Any, row: tuple[str, str, str]) -> 
         ("java.time.LocalDate", "2024-02-29", date(2024, 2, 29)),
         ("java.time.LocalTime", "10:00", time(10)),
         ("java.time.LocalTime", "10:00:00.", time(10)),
-        ("java.time.LocalTime", "10:00:00.123456789", time(10, 0, 0, 123456)),
+        ("java.time.LocalTime", "10:00:00.123456789", LocalTime(10, 0, 0, 123456789)),
         ("java.time.LocalDateTime", "2024-01-31t10:00", datetime(2024, 1, 31, 10)),
         ("java.lang.String", "", ""),
         ("java.lang.String", " keep  spaces ", " keep  spaces "),
@@ -696,11 +705,38 @@ def test_decode_identifying_flag(flag: str | None, identifying: bool) -> None:
     assert decode_parameter("p", "java.lang.String", "v", flag).identifying is identifying
 
 
-@pytest.mark.parametrize("type_name", ["com.example.Foo", "builtins.int", "java.time.Instant", ""])
-def test_decode_unknown_type(type_name: str) -> None:
+@pytest.mark.parametrize("type_name", ["", " ", "no spaces.allowed here", "com.example.E\n"])
+def test_decode_refuses_a_type_that_is_no_class_name(type_name: str) -> None:
     with pytest.raises(JobParametersInvalidError) as info:
         decode_parameter("x", type_name, "1", "Y")
     assert str(info.value) == f"cannot read parameter 'x': unsupported type {type_name}"
+
+
+@pytest.mark.parametrize(
+    ("type_name", "text"),
+    [
+        ("io.github.jchejarla.springbatch.clustering.partition.PartitionTransferableProp", "YES"),
+        ("com.example.Foo", "1"),
+        ("builtins.int", "1"),
+        ("Unnamed", "x"),  # a class of the unnamed package
+        ("com.exämple.Farbe", "ROT"),
+        # Java writes these with toString() and cannot read them back; Python keeps the text.
+        ("java.time.Instant", "2024-01-31T10:15:30.123456789Z"),
+        ("java.time.OffsetDateTime", "2024-01-31T10:15:30.123456789+01:00"),
+        ("com.example.Outer$Inner", ""),
+    ],
+)
+def test_decode_any_other_class_keeps_class_and_text(type_name: str, text: str) -> None:
+    parameter = decode_parameter("x", type_name, text, "N")
+    assert parameter.value == JavaValue(type_name, text)
+    assert parameter.java_class == type_name
+    assert not parameter.identifying
+    # Written back unchanged, and the key holds the text (Java's toString()).
+    assert encode_parameter(parameter) == (type_name, text, "N")
+    assert decode_parameter("x", *encode_parameter(parameter)) == parameter
+    key_text = job_key(JobParameters({"x": JobParameter(parameter.value)}), 5, zone=UTC_ZONE)
+    expected = f"x={{value={text}, type=class {type_name}, identifying=true}};"
+    assert key_text == hashlib.md5(expected.encode(), usedforsecurity=False).hexdigest()
 
 
 def test_decode_null_value() -> None:
@@ -723,7 +759,11 @@ def test_error_is_a_spring_batch_error() -> None:
         None,
         [1],
         {"a": 1},
-        JavaEnum("com.example.E", "A"),
+        JavaEnum("", "A"),  # no class name
+        JavaEnum("com.example Color", "A"),
+        JavaEnum("java.lang.Long", "A"),  # a modelled class
+        JavaValue("java.lang.Long", "1"),
+        JavaValue("com.example.E", None),  # type: ignore[arg-type]
         Instant(0),
         timedelta(1),
         object(),
@@ -892,3 +932,159 @@ def test_parse_parameter_argument_errors(text: str, message: str) -> None:
     with pytest.raises(JobParametersInvalidError, match="bad job parameter") as info:
         parse_parameter_argument(text)
     assert message in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Nanoseconds and classes springbatch-py does not model (values from OpenJDK 17, compat harness)
+# ---------------------------------------------------------------------------------------------
+
+PROP = PARTITION_TRANSFERABLE_PROP
+#: PARAMETER_TYPE, PARAMETER_VALUE, IDENTIFYING of these parameters as Java writes them.
+JAVA_ROWS = {
+    "ldt": ("java.time.LocalDateTime", "2024-01-31T10:15:30.123456789", "Y"),
+    "lt": ("java.time.LocalTime", "10:15:30.12345678", "Y"),
+    "prop": (PROP, "YES", "Y"),
+    "note": ("springbatch.compat.Color", "BLUE", "N"),
+}
+JAVA_KEYS = {5: "09c62cf9402c16cbc968c22cd268a65e", 6: "36d62e9206fed5a9171c242478d1b610"}
+JAVA_TEXT_5 = (
+    "ldt={value=2024-01-31T10:15:30.123456789, type=class java.time.LocalDateTime, "
+    "identifying=true};lt={value=10:15:30.123456780, type=class java.time.LocalTime, "
+    f"identifying=true}};prop={{value=YES, type=class {PROP}, identifying=true}};"
+)
+
+
+def _java_parameters() -> JobParameters:
+    return JobParameters({n: decode_parameter(n, *row) for n, row in JAVA_ROWS.items()})
+
+
+def test_java_rows_with_nanoseconds_and_enums_read_exactly() -> None:
+    parameters = _java_parameters()
+    assert parameters["ldt"].value == LocalDateTime.parse("2024-01-31T10:15:30.123456789")
+    assert parameters["lt"].value == LocalTime(10, 15, 30, 123456780)
+    assert parameters["prop"].value == JavaEnum(PROP, "YES")
+    assert not parameters["note"].identifying
+    # Written back unchanged, and the key is the JVM's (it printed all nine digits).
+    assert {n: encode_parameter(p) for n, p in parameters.items()} == JAVA_ROWS
+    assert hashlib.md5(JAVA_TEXT_5.encode()).hexdigest() == JAVA_KEYS[5]
+    for major in (5, 6):
+        assert job_key(parameters, major, zone=UTC_ZONE) == JAVA_KEYS[major]
+
+
+@pytest.mark.parametrize(
+    ("value", "key_text", "row_text"),
+    [
+        # toString() / ISO_LOCAL_TIME of OpenJDK 17 (compat harness, job-keys and parameter-rows).
+        (LocalTime(0, 0, 0, 1), "00:00:00.000000001", "00:00:00.000000001"),
+        (LocalTime(23, 59, 59, 999999000), "23:59:59.999999", "23:59:59.999999"),
+        (LocalTime(12, 0, 0, 100000000), "12:00:00.100", "12:00:00.1"),
+        (
+            LocalDateTime.parse("2024-01-31T10:15:30.123456789"),
+            "2024-01-31T10:15:30.123456789",
+            "2024-01-31T10:15:30.123456789",
+        ),
+    ],
+)
+def test_nanosecond_texts(value: Any, key_text: str, row_text: str) -> None:
+    parameter = JobParameter(value)
+    assert encode_parameter(parameter)[1] == row_text
+    assert decode_parameter("p", *encode_parameter(parameter)) == parameter
+    expected = f"p={{value={key_text}, type=class {parameter.java_class}, identifying=true}};"
+    assert (
+        job_key(JobParameters({"p": parameter}), 5, zone=UTC_ZONE)
+        == hashlib.md5(expected.encode()).hexdigest()
+    )
+
+
+def test_a_built_enum_parameter_equals_the_one_read_back() -> None:
+    built = JobParameter(JavaEnum(PROP, "NO"))
+    read = decode_parameter("p", *encode_parameter(built))
+    assert encode_parameter(built) == (PROP, "NO", "Y")
+    assert read == built and hash(read) == hash(built)
+    assert JobParameters({"p": read}) == JobParameters({"p": built})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("color=RED(com.example.Color)", JobParameter(JavaEnum("com.example.Color", "RED"))),
+        ("-c=BLUE(com.example.Color)", JobParameter(JavaEnum("com.example.Color", "BLUE"), False)),
+        (f"p=YES({PROP})", JobParameter(JavaEnum(PROP, "YES"))),
+        ("u=a b(com.example.Thing)", JobParameter(JavaValue("com.example.Thing", "a b"))),
+        (
+            "t=2024-01-31T10:15:30.123456789(localdatetime)",
+            JobParameter(LocalDateTime.parse("2024-01-31T10:15:30.123456789")),
+        ),
+    ],
+)
+def test_parse_argument_of_other_classes_and_nanoseconds(text: str, expected: JobParameter) -> None:
+    assert parse_parameter_argument(text)[1] == expected
+
+
+def _java_written_failed_execution(repository: Any) -> int:
+    """Rows as a Java node writes a FAILED execution with these parameters; the instance id."""
+    t = repository.tables
+    now = datetime(2024, 1, 31, 10, 0)
+    with repository.db.begin() as c:
+        c.execute(
+            t.job_instance.insert().values(
+                job_instance_id=100, version=0, job_name="nanos", job_key=JAVA_KEYS[5]
+            )
+        )
+        c.execute(
+            t.job_execution.insert().values(
+                job_execution_id=200, version=2, job_instance_id=100, create_time=now,
+                start_time=now, end_time=now, status="FAILED", exit_code="FAILED",
+                exit_message="", last_updated=now,
+            )
+        )  # fmt: skip
+        c.execute(
+            t.job_execution_params.insert(),
+            [
+                {
+                    "job_execution_id": 200,
+                    "parameter_name": name,
+                    "parameter_type": row[0],
+                    "parameter_value": row[1],
+                    "identifying": row[2],
+                }
+                for name, row in JAVA_ROWS.items()
+            ],
+        )
+        c.execute(
+            t.job_execution_context.insert().values(
+                job_execution_id=200, short_context=EMPTY_JAVA_CONTEXT, serialized_context=None
+            )
+        )
+    return 100
+
+
+EMPTY_JAVA_CONTEXT = (
+    "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcAUH2sHDFmDRAwACRgAKbG9hZEZhY3RvckkACXRocmVzaG9sZHhwP0AA"
+    "AAAAAAB3CAAAABAAAAAAeA=="
+)
+
+
+def test_java_written_execution_with_nanos_and_an_enum_lists_and_restarts(
+    tmp_path: Path,
+) -> None:
+    database = Database.open(f"sqlite:///{tmp_path / 'repo.db'}")
+    try:
+        create_schema(database, major=5, cluster=False)
+        repository = JobRepository(database)
+        instance_id = _java_written_failed_execution(repository)
+        instance = repository.get_job_instance(instance_id)
+        assert instance is not None
+        # Reading the instance's executions used to raise on the enum parameter.
+        [execution] = repository.get_job_executions(instance)
+        assert execution.job_parameters == _java_parameters()
+        # Restarting with the parameters read back finds Java's instance (the key matches).
+        restarted = repository.create_job_execution("nanos", execution.job_parameters)
+        assert restarted.job_instance.id == instance_id
+        p = repository.tables.job_execution_params
+        with database.connect() as c:
+            rows = c.execute(sa.select(p).where(p.c.job_execution_id == restarted.id)).all()
+        assert {r.parameter_name: (r.parameter_type, r.parameter_value, r.identifying)
+                for r in rows} == JAVA_ROWS  # fmt: skip
+    finally:
+        database.close()

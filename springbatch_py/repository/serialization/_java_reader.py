@@ -22,8 +22,12 @@ from springbatch_py.core.javatypes import (
     Instant,
     Integer,
     JavaEnum,
+    LocalTime,
     Long,
     Short,
+    date_time_of,
+    duration_of,
+    time_of,
 )
 from springbatch_py.repository.serialization import _javastream as js
 from springbatch_py.repository.serialization.base import read_error
@@ -396,14 +400,14 @@ class JavaStreamReader:
                     if not js.INSTANT_MIN_SECONDS <= seconds <= js.INSTANT_MAX_SECONDS:
                         self.fail("java.time.Instant out of range", "java.time.Instant")
                     return Instant(seconds, nanos)
-                # timedelta holds microseconds: finer digits are cut (floor), see module notes.
-                return timedelta(microseconds=(seconds * 10**9 + nanos) // 1000)
+                # A timedelta where it holds the value, else a Duration with the nanoseconds.
+                return duration_of(seconds, nanos)
             if kind == js.SER_LOCAL_DATE:
                 return self._local_date(custom)
             if kind == js.SER_LOCAL_TIME:
                 return self._local_time(custom)
             if kind == js.SER_LOCAL_DATE_TIME:
-                return datetime.combine(self._local_date(custom), self._local_time(custom))
+                return date_time_of(self._local_date(custom), self._local_time(custom))
         except (ValueError, OverflowError) as exc:
             self.fail(f"invalid java.time value: {exc}")
         name = js.SER_TYPE_NAMES.get(kind)
@@ -417,7 +421,7 @@ class JavaStreamReader:
         return date(year, month, day)
 
     @staticmethod
-    def _local_time(custom: _Custom) -> time:
+    def _local_time(custom: _Custom) -> time | LocalTime:
         # Java's compact form: the first negative byte is the bitwise complement of the last
         # non-zero part, and everything after it is zero.
         parts = [0, 0, 0]
@@ -430,7 +434,8 @@ class JavaStreamReader:
         nanos = custom.unpack(">i")
         if not 0 <= nanos < 10**9:
             raise ValueError("nano-of-second out of range")
-        return time(parts[0], parts[1], parts[2], nanos // 1000)
+        # Whole microseconds give a plain time; finer values keep their nanoseconds.
+        return time_of(parts[0], parts[1], parts[2], nanos)
 
 
 def _boxed(fmt: str, wrap: Callable[[Any], Any]) -> Callable[[JavaStreamReader, int], Any]:

@@ -28,7 +28,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from springbatch_py.core.javatypes import Float, Instant, JavaEnum, java_class_of
+from springbatch_py.core.javatypes import (
+    Duration,
+    Float,
+    Instant,
+    JavaEnum,
+    JavaValue,
+    LocalDateTime,
+    LocalTime,
+    date_part,
+    java_class_of,
+    time_fields,
+)
 from springbatch_py.repository.serialization import _javastream as js
 from springbatch_py.repository.serialization._hashmap import hashmap_layout
 from springbatch_py.repository.serialization.base import (
@@ -199,6 +210,12 @@ class JavaStreamWriter:
             self._big_decimal(value, path)
         elif isinstance(value, JavaEnum):
             self._enum(value, path)
+        elif isinstance(value, JavaValue):
+            raise write_error(
+                f"{describe_path(path)} is a {value.class_name} known only by its text, which has"
+                " no serialized form",
+                value.class_name,
+            )
         elif isinstance(value, list):
             self._list(value, path, depth)
         elif isinstance(value, dict):
@@ -320,22 +337,24 @@ class JavaStreamWriter:
             self._block(struct.pack(">q", micros // 1000))
             self._out.append(js.TC_ENDBLOCKDATA)
             return
-        if isinstance(value, datetime):
-            kind, payload = js.SER_LOCAL_DATE_TIME, _date_bytes(value) + _time_bytes(value)
+        if isinstance(value, datetime | LocalDateTime):
+            kind = js.SER_LOCAL_DATE_TIME
+            payload = _date_bytes(date_part(value)) + _time_bytes(value)
         elif isinstance(value, date):
             kind, payload = js.SER_LOCAL_DATE, _date_bytes(value)
-        elif isinstance(value, time):
-            if value.tzinfo is not None:
+        elif isinstance(value, time | LocalTime):
+            if isinstance(value, time) and value.tzinfo is not None:
                 raise write_error(
                     f"{describe_path(path)} is a time with a zone; LocalTime has none"
                 )
             kind, payload = js.SER_LOCAL_TIME, _time_bytes(value)
-            if value.minute == value.second == value.microsecond == 0:
-                share = ("LocalTime", value.hour)
-        elif isinstance(value, timedelta):
-            seconds = value.days * 86400 + value.seconds
-            kind, payload = js.SER_DURATION, struct.pack(">qi", seconds, value.microseconds * 1000)
-            if not value:
+            hour, minute, second, nano = time_fields(value)
+            if minute == second == nano == 0:
+                share = ("LocalTime", hour)
+        elif isinstance(value, timedelta | Duration):
+            duration = value if isinstance(value, Duration) else Duration.of(value)
+            kind, payload = js.SER_DURATION, struct.pack(">qi", duration.seconds, duration.nanos)
+            if duration.seconds == duration.nanos == 0:
                 share = ("Duration.ZERO",)
         elif isinstance(value, Instant):
             if not js.INSTANT_MIN_SECONDS <= value.seconds <= js.INSTANT_MAX_SECONDS:
@@ -354,9 +373,9 @@ def _date_bytes(value: date) -> bytes:
     return struct.pack(">ibb", value.year, value.month, value.day)
 
 
-def _time_bytes(value: time | datetime) -> bytes:
+def _time_bytes(value: time | datetime | LocalTime | LocalDateTime) -> bytes:
     # LocalTime's compact form: stop at the last non-zero part and store its complement.
-    hour, minute, second, nanos = value.hour, value.minute, value.second, value.microsecond * 1000
+    hour, minute, second, nanos = time_fields(value)
     if nanos:
         return struct.pack(">bbbi", hour, minute, second, nanos)
     if second:

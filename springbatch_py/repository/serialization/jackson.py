@@ -32,13 +32,22 @@ from springbatch_py.core.javatypes import (
     BigInteger,
     Byte,
     Double,
+    Duration,
     Float,
     Instant,
     Integer,
     JavaEnum,
+    JavaValue,
+    LocalDateTime,
+    LocalTime,
     Long,
     Short,
+    date_part,
+    date_time_of,
+    duration_of,
     java_class_of,
+    time_fields,
+    time_of,
 )
 from springbatch_py.repository.serialization._javastream import (
     INSTANT_MAX_SECONDS,
@@ -271,6 +280,11 @@ class _JsonWriter:
             self._wrapped(java_class, text)
         elif isinstance(value, JavaEnum):
             self._wrapped(value.class_name, _string(value.name))
+        elif isinstance(value, JavaValue):
+            raise write_error(
+                f"{describe_path(path)} is a {value.class_name} known only by its text, which"
+                " has no JSON form"
+            )
         elif isinstance(value, list):
             self._enter(value, path, depth + 1)
             self._parts.append(f'["{_LIST}",[')
@@ -309,16 +323,18 @@ def _temporal(value: Any, path: Path) -> str:
         delta = value - _EPOCH
         micros = (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
         return str(micros // 1000)
-    if isinstance(value, datetime):
-        return _fields(value.year, value.month, value.day, *_time_fields(value))
+    if isinstance(value, datetime | LocalDateTime):
+        day = date_part(value)
+        return _fields(day.year, day.month, day.day, *_time_fields(value))
     if isinstance(value, date):
         return _fields(value.year, value.month, value.day)
-    if isinstance(value, time):
-        if value.tzinfo is not None:
+    if isinstance(value, time | LocalTime):
+        if isinstance(value, time) and value.tzinfo is not None:
             raise write_error(f"{describe_path(path)} is a time with a zone; LocalTime has none")
         return _fields(*_time_fields(value))
-    if isinstance(value, timedelta):
-        return _seconds_and_nanos(value.days * 86400 + value.seconds, value.microseconds * 1000)
+    if isinstance(value, timedelta | Duration):
+        duration = value if isinstance(value, Duration) else Duration.of(value)
+        return _seconds_and_nanos(duration.seconds, duration.nanos)
     if isinstance(value, Instant):
         if not INSTANT_MIN_SECONDS <= value.seconds <= INSTANT_MAX_SECONDS:
             raise write_error(f"{describe_path(path)} = {value} is outside java.time.Instant")
@@ -328,13 +344,14 @@ def _temporal(value: Any, path: Path) -> str:
     )
 
 
-def _time_fields(value: time | datetime) -> list[int]:
+def _time_fields(value: time | datetime | LocalTime | LocalDateTime) -> list[int]:
     # JavaTimeModule leaves out a zero second-and-nano, and a zero nano.
-    fields = [value.hour, value.minute]
-    if value.second or value.microsecond:
-        fields.append(value.second)
-        if value.microsecond:
-            fields.append(value.microsecond * 1000)
+    hour, minute, second, nano = time_fields(value)
+    fields = [hour, minute]
+    if second or nano:
+        fields.append(second)
+        if nano:
+            fields.append(nano)
     return fields
 
 
@@ -468,17 +485,17 @@ def _ints(node: Any, low: int, high: int) -> list[int]:
     return [int(_need_number(item, integral=True).text) for item in node]
 
 
-def _local_time(parts: list[int]) -> time:
+def _local_time(parts: list[int]) -> time | LocalTime:
     hour, minute, second, nanos = (*parts, 0, 0)[:4]
     if not 0 <= nanos < 10**9:
         raise ValueError("nano-of-second out of range")
-    # Python keeps microseconds; finer digits are cut.
-    return time(hour, minute, second, nanos // 1000)
+    # Whole microseconds give a plain time; finer values keep their nanoseconds.
+    return time_of(hour, minute, second, nanos)
 
 
-def _local_date_time(node: Any) -> datetime:
+def _local_date_time(node: Any) -> datetime | LocalDateTime:
     parts = _ints(node, 5, 7)
-    return datetime.combine(date(*parts[:3]), _local_time(parts[3:]))
+    return date_time_of(date(*parts[:3]), _local_time(parts[3:]))
 
 
 def _epoch_parts(node: Any) -> tuple[int, int]:
@@ -504,9 +521,9 @@ def _instant(node: Any) -> Instant:
     return Instant(seconds, nanos)
 
 
-def _duration(node: Any) -> timedelta:
+def _duration(node: Any) -> timedelta | Duration:
     seconds, nanos = _epoch_parts(node)
-    return timedelta(microseconds=(seconds * 10**9 + nanos) // 1000)
+    return duration_of(seconds, nanos)
 
 
 def _decimal(node: Any) -> Decimal:

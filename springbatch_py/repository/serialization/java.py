@@ -7,9 +7,11 @@ alphabet, ``=`` padding and no line breaks (facts §5.4).
 Python values map to Java classes as in :mod:`springbatch_py.core.javatypes`. A top-level value
 may not be None (Spring Batch refuses null context values); a list or nested map may hold None,
 as a Java ``ArrayList`` or ``HashMap`` may hold null. Precision limits:
-``java.util.Date`` keeps milliseconds (finer digits of an aware ``datetime`` are cut), and Java's
-nanoseconds in ``LocalTime``, ``LocalDateTime`` and ``Duration`` are cut to Python's
-microseconds on read (``Instant`` keeps them).
+``java.util.Date`` keeps milliseconds (finer digits of an aware ``datetime`` are cut, as
+``Date.from(Instant)`` does); ``LocalTime``, ``LocalDateTime`` and ``Duration`` values that
+Python's types cannot hold exactly (nanoseconds, or a duration beyond ``timedelta``) read as
+:class:`~springbatch_py.core.javatypes.LocalTime` / ``LocalDateTime`` / ``Duration`` and are
+written back exactly, and ``Instant`` keeps nanoseconds.
 """
 
 from __future__ import annotations

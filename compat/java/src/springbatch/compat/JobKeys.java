@@ -23,7 +23,8 @@ import java.util.Map;
  *   <li>JOB_KEY 6.0: the same with {@code JobParameter{name='n', value=V, type=T, identifying=true}}
  *       and no separator;</li>
  *   <li>V is the value's {@code toString()}, T its {@code Class.toString()};</li>
- *   <li>PARAMETER_VALUE: ISO formats for the four date types, {@code toString()} otherwise.</li>
+ *   <li>PARAMETER_VALUE: ISO formats for the four date types, an enum's {@code name()},
+ *       {@code toString()} otherwise.</li>
  * </ul>
  */
 final class JobKeys {
@@ -72,7 +73,7 @@ final class JobKeys {
         StringBuilder b = new StringBuilder();
         for (Param p : identifyingSorted(params)) {
             b.append(p.name).append('=').append("{value=").append(p.value.toString())
-                    .append(", type=").append(p.value.getClass().toString())
+                    .append(", type=").append(type(p.value).toString())
                     .append(", identifying=true}").append(';');
         }
         return b.toString();
@@ -83,7 +84,7 @@ final class JobKeys {
         StringBuilder b = new StringBuilder();
         for (Param p : identifyingSorted(params)) {
             b.append("JobParameter{name='").append(p.name).append("', value=").append(p.value.toString())
-                    .append(", type=").append(p.value.getClass().toString())
+                    .append(", type=").append(type(p.value).toString())
                     .append(", identifying=true}");
         }
         return b.toString();
@@ -106,8 +107,20 @@ final class JobKeys {
         }
     }
 
+    /**
+     * The parameter's declared type: the value's class, or for an enum constant its enum class (a
+     * constant with a body is an instance of an anonymous subclass).
+     */
+    static Class<?> type(Object value) {
+        return value instanceof Enum ? ((Enum<?>) value).getDeclaringClass() : value.getClass();
+    }
+
     /** PARAMETER_VALUE as Spring Batch's DAO conversion writes it. */
     static String databaseValue(Object value) {
+        if (value instanceof Enum) {
+            // Spring's EnumToStringConverter writes name(), whatever toString() returns.
+            return ((Enum<?>) value).name();
+        }
         if (value instanceof Date) {
             return DateTimeFormatter.ISO_INSTANT.format(((Date) value).toInstant());
         }

@@ -135,7 +135,7 @@ final class JobRepository {
             for (JobKeys.Param p : JobKeys.byName(params)) {
                 ps.setLong(1, je.id);
                 ps.setString(2, p.name);
-                ps.setString(3, p.value.getClass().getName());
+                ps.setString(3, JobKeys.type(p.value).getName());
                 ps.setString(4, JobKeys.databaseValue(p.value));
                 ps.setString(5, p.identifying ? "Y" : "N");
                 ps.addBatch();

@@ -112,7 +112,7 @@ final class LineCommands {
         List<JobKeys.Param> params = parametersInZone(request);
         List<Object> rows = new ArrayList<>();
         for (JobKeys.Param p : JobKeys.byName(params)) {
-            rows.add(Json.obj("name", p.name, "type", p.value.getClass().getName(), "value",
+            rows.add(Json.obj("name", p.name, "type", JobKeys.type(p.value).getName(), "value",
                     JobKeys.databaseValue(p.value), "identifying", p.identifying ? "Y" : "N"));
         }
         return Json.obj("id", request.get("id"), "rows", rows);
