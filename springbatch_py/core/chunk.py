@@ -12,7 +12,9 @@ and processor (transactional processor, buffered inputs):
 * when a chunk write cannot be retried, the chunk is *scanned*: each item is processed and written
   alone, in a transaction of its own, so the failing item is found and skipped;
 * a filtered item (the processor returns ``None``) counts in ``filter_count``;
-* every chunk's counts reach the step execution even when the chunk rolls back.
+* a chunk's counts reach the step execution even when the chunk rolls back for a retry or a
+  skip (its items are not read again); a chunk whose commit fails after it succeeded (the step
+  save, a lost partition's fence, the commit itself) takes its counts back with it.
 """
 
 from __future__ import annotations

@@ -197,8 +197,12 @@ class ChunkLoopStep(Step):
 
     Each iteration runs :meth:`run_chunk` in a transaction of the repository. After it returns,
     the contribution is applied, the commit count incremented, the streams' state and the step
-    execution saved, all in that transaction; a failure rolls it all back and counts a rollback.
-    A stop requested on the job is honoured between iterations.
+    execution saved, all in that transaction. A failure rolls it all back and counts a rollback;
+    a failure inside :meth:`run_chunk` keeps the chunk's counts (Java applies the contribution
+    even then: a fault-tolerant chunk that is processed again is not read again), while a failure
+    after it (saving the step, a lost partition's fence, the commit itself) restores every count
+    to the last commit, so the counters always match what was committed. A stop requested on the
+    job is honoured between iterations, never inside one: a finished chunk commits first.
     """
 
     step_type = "org.springframework.batch.core.step.tasklet.TaskletStep"
@@ -237,9 +241,11 @@ class ChunkLoopStep(Step):
         repository.update_execution_context(step_execution)
         chunk_context = ChunkContext(step_execution)
         for _ in _forever():
+            # Java checks before and after each chunk's transaction, never inside it.
             _check_interrupted(step_execution)
             contribution = step_execution.create_contribution()
             committed = _Committed.of(step_execution)
+            applied = False
             self.listeners.call("before_chunk", chunk_context)
             try:
                 with repository.transaction():
@@ -248,21 +254,23 @@ class ChunkLoopStep(Step):
                     finally:
                         # Java applies the contribution even when the chunk fails.
                         step_execution.apply(contribution)
-                    _check_interrupted(step_execution)
+                    applied = True
                     self.update_streams(step_execution)
                     repository.update_execution_context(step_execution)
                     step_execution.commit_count += 1
                     repository.update(step_execution)
             except Exception as exc:
                 # What was rolled back must not be saved later (the step's final save writes the
-                # context): back to the state of the last commit.
-                committed.restore(step_execution)
+                # context): back to the state of the last commit, counts included once the
+                # chunk itself had succeeded.
+                committed.restore(step_execution, counts=applied)
                 step_execution.rollback_count += 1
                 self.listeners.call("after_chunk_error", chunk_context)
                 if not self.continue_after(exc, step_execution):
                     raise
                 continue
             self.listeners.call("after_chunk", chunk_context)
+            _check_interrupted(step_execution)
             if status is RepeatStatus.FINISHED:
                 return
 
@@ -343,6 +351,17 @@ class _FailedBuild(Step):
         raise self.error
 
 
+#: The item counts a chunk's contribution adds to its step execution.
+_ITEM_COUNTS = (
+    "read_count",
+    "write_count",
+    "filter_count",
+    "read_skip_count",
+    "process_skip_count",
+    "write_skip_count",
+)
+
+
 @dataclass(frozen=True)
 class _Committed:
     """A step execution's state as of its last committed chunk."""
@@ -350,6 +369,7 @@ class _Committed:
     context: dict[str, Any]
     version: int | None
     commit_count: int
+    counts: tuple[int, ...]
 
     @classmethod
     def of(cls, step_execution: StepExecution) -> _Committed:
@@ -357,14 +377,20 @@ class _Committed:
             step_execution.execution_context.to_dict(),
             step_execution.version,
             step_execution.commit_count,
+            tuple(getattr(step_execution, name) for name in _ITEM_COUNTS),
         )
 
-    def restore(self, step_execution: StepExecution) -> None:
+    def restore(self, step_execution: StepExecution, *, counts: bool) -> None:
+        """Back to this state; with ``counts``, the item counts too (a chunk whose commit
+        failed after its contribution was applied)."""
         context = step_execution.execution_context  # the same object: streams may hold it
         context.clear()
         context.update(self.context)
         step_execution.version = self.version
         step_execution.commit_count = self.commit_count
+        if counts:
+            for name, value in zip(_ITEM_COUNTS, self.counts, strict=True):
+                setattr(step_execution, name, value)
 
 
 def _check_interrupted(step_execution: StepExecution) -> None:
