@@ -2,7 +2,9 @@
 
 Expected counts are Spring Batch's (fault-tolerant chunk semantics): a chunk that rolls back is
 processed again from its buffered items, a skip or a retry costs a rollback, a scanned chunk
-commits item by item, and the last (empty) read commits once more.
+commits item by item, and the last (empty) read commits once more (counted in COMMIT_COUNT by
+5.x's ``TaskletStep`` only: 6.0's ``ChunkOrientedStep`` does not count it, see
+:func:`_empty_read_commit`). The fault-tolerant counts are 5.x's on both majors.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ def _counts(step: StepExecution) -> dict[str, int]:
         "commit": step.commit_count,
         "rollback": step.rollback_count,
     }
+
+
+def _empty_read_commit(repository: JobRepository) -> int:
+    """What the transaction of a final chunk that read nothing adds to COMMIT_COUNT: 1 in 5.x,
+    0 in 6.0 (measured on real Spring Batch 6.0.4: 50 items at a commit interval of 10 store
+    COMMIT_COUNT 5, where 5.x stores 6)."""
+    return 1 if repository.major < 6 else 0
 
 
 def _run(repository: JobRepository, step: ChunkStep, **parameters: Any) -> StepExecution:
@@ -326,7 +335,7 @@ def test_process_skips_cost_one_rollback_each(repository: JobRepository) -> None
         "read_skip": 0,
         "process_skip": 2,
         "write_skip": 0,
-        "commit": 5,
+        "commit": 4 + _empty_read_commit(repository),
         "rollback": 2,
     }
     assert writer.items == [i for i in range(1, 21) if i not in (3, 12)]
@@ -371,7 +380,7 @@ def test_write_skip_scans_the_chunk_item_by_item(repository: JobRepository) -> N
         "read_skip": 0,
         "process_skip": 0,
         "write_skip": 1,
-        "commit": 6,
+        "commit": 5 + _empty_read_commit(repository),
         "rollback": 2,
     }
     assert writer.written == [1, 2, 3, 4, 5, 6, 8, 9, 10]
@@ -395,7 +404,7 @@ def test_transient_failure_is_retried(repository: JobRepository) -> None:
         "read_skip": 0,
         "process_skip": 0,
         "write_skip": 0,
-        "commit": 3,
+        "commit": 2 + _empty_read_commit(repository),
         "rollback": 2,
     }
     assert writer.items == list(range(1, 11))
@@ -419,7 +428,7 @@ def test_exhausted_retry_then_skip(repository: JobRepository) -> None:
         "read_skip": 0,
         "process_skip": 1,
         "write_skip": 0,
-        "commit": 3,
+        "commit": 2 + _empty_read_commit(repository),
         "rollback": 3,
     }
 
@@ -466,7 +475,8 @@ def test_filtered_items_are_counted(repository: JobRepository) -> None:
         commit_interval=5,
     )
     counts = _counts(_run(repository, step))
-    assert (counts["read"], counts["filter"], counts["write"], counts["commit"]) == (20, 10, 10, 5)
+    assert (counts["read"], counts["filter"], counts["write"]) == (20, 10, 10)
+    assert counts["commit"] == 4 + _empty_read_commit(repository)
     assert writer.items == list(range(1, 21, 2))
 
 
