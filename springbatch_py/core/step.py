@@ -250,8 +250,10 @@ class ChunkLoopStep(Step):
     a failure inside :meth:`run_chunk` keeps the chunk's counts (Java applies the contribution
     even then: a fault-tolerant chunk that is processed again is not read again), while a failure
     after it (saving the step, a lost partition's fence, the commit itself) restores every count
-    to the last commit, so the counters always match what was committed. A stop requested on the
-    job is honoured between iterations, never inside one: a finished chunk commits first.
+    to the last commit, so the counters always match what was committed. (Java's ``TaskletStep``
+    then restores the write, filter and commit counts only; the read and skip counts are
+    restored here too, since the restart reads those items again.) A stop requested on the job
+    is honoured between iterations, never inside one: a finished chunk commits first.
     """
 
     step_type = "org.springframework.batch.core.step.tasklet.TaskletStep"
