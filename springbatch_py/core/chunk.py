@@ -12,7 +12,15 @@ and processor (transactional processor, buffered inputs):
 * when a chunk write cannot be retried, the chunk is *scanned*: each item is processed and written
   alone, in a transaction of its own, so the failing item is found and skipped;
 * a filtered item (the processor returns ``None``) counts in ``filter_count``;
-* every chunk's counts reach the step execution even when the chunk rolls back.
+* a chunk's counts reach the step execution even when the chunk rolls back for a retry or a
+  skip (its items are not read again); a chunk whose commit fails after it succeeded (the step
+  save, a lost partition's fence, the commit itself) takes its counts back with it.
+
+The step's Java identity follows the repository's Spring Batch major: 5.x runs a chunk step as a
+``TaskletStep`` around a ``ChunkOrientedTasklet`` (both named in the step context) and counts
+the final, empty read as one more commit; 6.0's ``ChunkOrientedStep`` names only itself and
+commits the empty read without counting it (50 items at a commit interval of 10: COMMIT_COUNT 6
+in 5.x, 5 in 6.0; the step execution is saved as often in both).
 """
 
 from __future__ import annotations
@@ -31,11 +39,23 @@ from springbatch_py.core.errors import (
     SkipOverflowError,
 )
 from springbatch_py.core.policies import RetryPolicy, SkipPolicy, classifier
-from springbatch_py.core.step import ChunkContext, ChunkLoopStep, RepeatStatus
+from springbatch_py.core.step import (
+    ChunkContext,
+    ChunkLoopStep,
+    RepeatStatus,
+    Repository,
+    spring_batch_major,
+)
 
 log = logging.getLogger(__name__)
 
 _INPUTS = "springbatch_py.chunk.inputs"
+#: Set on the chunk context while the current chunk read no item at all.
+_EMPTY = "springbatch_py.chunk.empty"
+#: The step classes and the tasklet class Java names in the step context, by major.
+TASKLET_STEP = "org.springframework.batch.core.step.tasklet.TaskletStep"
+CHUNK_ORIENTED_TASKLET = "org.springframework.batch.core.step.item.ChunkOrientedTasklet"
+CHUNK_ORIENTED_STEP = "org.springframework.batch.core.step.item.ChunkOrientedStep"
 #: Java's minimum for the read skips one chunk may accumulate.
 MAX_SKIPS_ON_READ = 100
 
@@ -149,6 +169,19 @@ class ChunkStep(ChunkLoopStep):
 
     # -- the loop ----------------------------------------------------------------------------
 
+    def batch_step_type(self, repository: Repository) -> str:
+        """5.x: ``TaskletStep``; 6.0: ``ChunkOrientedStep``."""
+        return CHUNK_ORIENTED_STEP if spring_batch_major(repository) >= 6 else TASKLET_STEP
+
+    def tasklet_type(self, repository: Repository) -> str | None:
+        """5.x: ``ChunkOrientedTasklet``; 6.0 writes no tasklet type for a chunk step."""
+        return None if spring_batch_major(repository) >= 6 else CHUNK_ORIENTED_TASKLET
+
+    def counts_commit(self, chunk_context: ChunkContext, repository: Repository) -> bool:
+        """6.0 does not count the transaction of a chunk that read nothing."""
+        empty = chunk_context.attributes.pop(_EMPTY, False)
+        return not (empty and spring_batch_major(repository) >= 6)
+
     def continue_after(self, exc: Exception, step_execution: Any) -> bool:
         return isinstance(exc, _Rollback)
 
@@ -159,6 +192,7 @@ class ChunkStep(ChunkLoopStep):
         if inputs is None:
             inputs = self._provide(contribution)
             chunk_context.attributes[_INPUTS] = inputs
+            chunk_context.attributes[_EMPTY] = not inputs.items
         if inputs.scanning:
             inputs.filter_count = 0  # Java re-counts filtered items while scanning
         if inputs.items or inputs.write_skips:

@@ -3,7 +3,8 @@
 :meth:`Job.execute` follows Spring Batch's ``AbstractJob.execute`` and its step handler: a step
 whose last execution in this job instance COMPLETED is not run again on restart (unless it allows
 it), a restarted step starts from its last execution's context, a stop request ends the job
-STOPPED between steps, and a job that ran no step ends with exit code NOOP.
+STOPPED between steps, and a job that ran no step ends with exit code NOOP. With a Spring Batch 6
+repository the finished execution is saved before ``after_job`` as well as after it, as 6.0 does.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from springbatch_py.core.javatypes import Long
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameter, JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.core.step import BATCH_VERSION, Repository, Step
+from springbatch_py.core.step import Repository, Step, batch_version, spring_batch_major
 from springbatch_py.observe import tracing
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ class Job:
             if execution.status is not BatchStatus.STOPPING:
                 execution.start_time = repository.now()
                 execution.status = BatchStatus.STARTED
-                execution.execution_context["batch.version"] = BATCH_VERSION
+                execution.execution_context["batch.version"] = batch_version(repository)
                 repository.update(execution)
                 self.listeners.call("before_job", execution)
                 self._run(execution, repository)
@@ -271,6 +272,9 @@ class Job:
                     )
                 )
             execution.end_time = repository.now()
+            if spring_batch_major(repository) >= 6:
+                # 6.0 saves the finished execution before the listeners too.
+                repository.update(execution)
             try:
                 self.listeners.call("after_job", execution)
             except Exception:

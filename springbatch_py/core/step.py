@@ -4,6 +4,10 @@
 and save it, call ``before_step`` and open the streams, do the work, decide the status (COMPLETED,
 STOPPED when interrupted, FAILED otherwise), call ``after_step``, save the context and the
 execution (a save that fails turns the step UNKNOWN: it must not be restarted blindly), close.
+
+What differs between the Spring Batch majors follows the repository's ``major`` (5 when the
+repository does not say): Spring Batch 6 saves a finished step once more, before ``after_step``
+(its ``AbstractStep`` saves the execution and its context both before and after the listeners).
 """
 
 from __future__ import annotations
@@ -28,8 +32,26 @@ from springbatch_py.observe import tracing
 
 log = logging.getLogger(__name__)
 
-#: What springbatch-py writes under ``batch.version`` (Java writes its jar version).
+#: What springbatch-py writes under ``batch.version`` by default (Java writes its jar version;
+#: a repository's ``batch_version`` overrides it).
 BATCH_VERSION = f"springbatch-py {__version__}"
+
+
+def spring_batch_major(repository: object) -> int:
+    """The Spring Batch major whose behaviour a step or job follows on ``repository``.
+
+    A repository tells it with a ``major`` attribute (the SQL repository detects it from the
+    schema); one that does not is taken for 5.
+    """
+    major = getattr(repository, "major", 5)
+    return major if isinstance(major, int) else 5
+
+
+def batch_version(repository: object) -> str:
+    """What goes under ``batch.version`` in job and step contexts: the repository's
+    ``batch_version`` when it has one, else :data:`BATCH_VERSION`."""
+    version = getattr(repository, "batch_version", None)
+    return version if isinstance(version, str) and version else BATCH_VERSION
 
 
 class Repository(Protocol):
@@ -116,7 +138,7 @@ class Step(ABC):
 
     def _execute_step(self, step_execution: StepExecution, repository: Repository) -> None:
         context = step_execution.execution_context
-        context["batch.version"] = BATCH_VERSION
+        context["batch.version"] = batch_version(repository)
         context["batch.stepType"] = self.batch_step_type(repository)
         step_execution.start_time = repository.now()
         step_execution.status = BatchStatus.STARTED
@@ -140,33 +162,60 @@ class Step(ABC):
             if not interrupted:
                 log.error("step %s failed", self.name, exc_info=exc)
         finally:
-            try:
+            if spring_batch_major(repository) >= 6:
+                # 6.0 saves the finished execution before the listeners too (its issue 4362).
+                step_execution.end_time = repository.now()
                 exit_status = exit_status.and_(step_execution.exit_status)
                 step_execution.exit_status = exit_status
-                from_listeners = self.listeners.after_step(step_execution)
-                exit_status = exit_status.and_(from_listeners)
-            except Exception:
-                log.exception("exception in after_step of step %s", self.name)
-            try:
-                repository.update_execution_context(step_execution)
-            except Exception as exc:
-                step_execution.status = BatchStatus.UNKNOWN
-                exit_status = exit_status.and_(ExitStatus.UNKNOWN)
-                step_execution.add_failure_exception(exc)
-                log.error("saving the context of step %s failed", self.name, exc_info=exc)
-            step_execution.end_time = repository.now()
-            step_execution.exit_status = exit_status
-            try:
-                repository.update(step_execution)
-            except Exception as exc:
-                step_execution.status = BatchStatus.UNKNOWN
-                step_execution.exit_status = exit_status.and_(ExitStatus.UNKNOWN)
-                step_execution.add_failure_exception(exc)
-                log.error("saving step execution %s failed", step_execution.id, exc_info=exc)
+                self._save_finished(step_execution, repository, exit_status)
+                exit_status = self._after_step(step_execution, exit_status)
+                step_execution.exit_status = exit_status
+                self._save_finished(step_execution, repository, exit_status)
+            else:
+                exit_status = exit_status.and_(step_execution.exit_status)
+                step_execution.exit_status = exit_status
+                exit_status = self._after_step(step_execution, exit_status)
+                try:
+                    repository.update_execution_context(step_execution)
+                except Exception as exc:
+                    step_execution.status = BatchStatus.UNKNOWN
+                    exit_status = exit_status.and_(ExitStatus.UNKNOWN)
+                    step_execution.add_failure_exception(exc)
+                    log.error("saving the context of step %s failed", self.name, exc_info=exc)
+                step_execution.end_time = repository.now()
+                step_execution.exit_status = exit_status
+                try:
+                    repository.update(step_execution)
+                except Exception as exc:
+                    step_execution.status = BatchStatus.UNKNOWN
+                    step_execution.exit_status = exit_status.and_(ExitStatus.UNKNOWN)
+                    step_execution.add_failure_exception(exc)
+                    log.error("saving step execution %s failed", step_execution.id, exc_info=exc)
             try:
                 self.close(step_execution)
             except Exception as exc:
                 step_execution.add_failure_exception(exc)
+
+    def _after_step(self, step_execution: StepExecution, exit_status: ExitStatus) -> ExitStatus:
+        try:
+            return exit_status.and_(self.listeners.after_step(step_execution))
+        except Exception:
+            log.exception("exception in after_step of step %s", self.name)
+            return exit_status
+
+    @staticmethod
+    def _save_finished(
+        step_execution: StepExecution, repository: Repository, exit_status: ExitStatus
+    ) -> None:
+        """Spring Batch 6's save of a finished step: the execution, then its context."""
+        try:
+            repository.update(step_execution)
+            repository.update_execution_context(step_execution)
+        except Exception as exc:
+            step_execution.status = BatchStatus.UNKNOWN
+            step_execution.exit_status = exit_status.and_(ExitStatus.UNKNOWN)
+            step_execution.add_failure_exception(exc)
+            log.error("saving step execution %s failed", step_execution.id, exc_info=exc)
 
     def batch_step_type(self, repository: Repository) -> str:
         """The Java class name written under ``batch.stepType``."""
@@ -197,8 +246,14 @@ class ChunkLoopStep(Step):
 
     Each iteration runs :meth:`run_chunk` in a transaction of the repository. After it returns,
     the contribution is applied, the commit count incremented, the streams' state and the step
-    execution saved, all in that transaction; a failure rolls it all back and counts a rollback.
-    A stop requested on the job is honoured between iterations.
+    execution saved, all in that transaction. A failure rolls it all back and counts a rollback;
+    a failure inside :meth:`run_chunk` keeps the chunk's counts (Java applies the contribution
+    even then: a fault-tolerant chunk that is processed again is not read again), while a failure
+    after it (saving the step, a lost partition's fence, the commit itself) restores every count
+    to the last commit, so the counters always match what was committed. (Java's ``TaskletStep``
+    then restores the write, filter and commit counts only; the read and skip counts are
+    restored here too, since the restart reads those items again.) A stop requested on the job
+    is honoured between iterations, never inside one: a finished chunk commits first.
     """
 
     step_type = "org.springframework.batch.core.step.tasklet.TaskletStep"
@@ -232,14 +287,27 @@ class ChunkLoopStep(Step):
             if updater is not None:
                 updater(step_execution.execution_context)
 
+    def tasklet_type(self, repository: Repository) -> str | None:
+        """The class name written under ``batch.taskletType`` (None writes none)."""
+        return None
+
+    def counts_commit(self, chunk_context: ChunkContext, repository: Repository) -> bool:
+        """Whether the iteration that just ran adds one to ``COMMIT_COUNT``."""
+        return True
+
     def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+        tasklet_type = self.tasklet_type(repository)
+        if tasklet_type is not None:
+            step_execution.execution_context["batch.taskletType"] = tasklet_type
         self.update_streams(step_execution)
         repository.update_execution_context(step_execution)
         chunk_context = ChunkContext(step_execution)
         for _ in _forever():
+            # Java checks before and after each chunk's transaction, never inside it.
             _check_interrupted(step_execution)
             contribution = step_execution.create_contribution()
             committed = _Committed.of(step_execution)
+            applied = False
             self.listeners.call("before_chunk", chunk_context)
             try:
                 with repository.transaction():
@@ -248,21 +316,24 @@ class ChunkLoopStep(Step):
                     finally:
                         # Java applies the contribution even when the chunk fails.
                         step_execution.apply(contribution)
-                    _check_interrupted(step_execution)
+                    applied = True
                     self.update_streams(step_execution)
                     repository.update_execution_context(step_execution)
-                    step_execution.commit_count += 1
+                    if self.counts_commit(chunk_context, repository):
+                        step_execution.commit_count += 1
                     repository.update(step_execution)
             except Exception as exc:
                 # What was rolled back must not be saved later (the step's final save writes the
-                # context): back to the state of the last commit.
-                committed.restore(step_execution)
+                # context): back to the state of the last commit, counts included once the
+                # chunk itself had succeeded.
+                committed.restore(step_execution, counts=applied)
                 step_execution.rollback_count += 1
                 self.listeners.call("after_chunk_error", chunk_context)
                 if not self.continue_after(exc, step_execution):
                     raise
                 continue
             self.listeners.call("after_chunk", chunk_context)
+            _check_interrupted(step_execution)
             if status is RepeatStatus.FINISHED:
                 return
 
@@ -286,11 +357,11 @@ class TaskletStep(ChunkLoopStep):
         if hasattr(tasklet, "open") or hasattr(tasklet, "update"):
             self.streams.append(tasklet)
 
-    def execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def tasklet_type(self, repository: Repository) -> str | None:
+        """The tasklet's Python class (or function) name, as Java writes its tasklet's class."""
         kind = type(self.tasklet)
         name = getattr(self.tasklet, "__qualname__", kind.__qualname__)
-        step_execution.execution_context["batch.taskletType"] = f"{kind.__module__}.{name}"
-        super().execute(step_execution, repository)
+        return f"{kind.__module__}.{name}"
 
     def run_chunk(
         self, contribution: StepContribution, chunk_context: ChunkContext
@@ -343,6 +414,17 @@ class _FailedBuild(Step):
         raise self.error
 
 
+#: The item counts a chunk's contribution adds to its step execution.
+_ITEM_COUNTS = (
+    "read_count",
+    "write_count",
+    "filter_count",
+    "read_skip_count",
+    "process_skip_count",
+    "write_skip_count",
+)
+
+
 @dataclass(frozen=True)
 class _Committed:
     """A step execution's state as of its last committed chunk."""
@@ -350,6 +432,7 @@ class _Committed:
     context: dict[str, Any]
     version: int | None
     commit_count: int
+    counts: tuple[int, ...]
 
     @classmethod
     def of(cls, step_execution: StepExecution) -> _Committed:
@@ -357,14 +440,20 @@ class _Committed:
             step_execution.execution_context.to_dict(),
             step_execution.version,
             step_execution.commit_count,
+            tuple(getattr(step_execution, name) for name in _ITEM_COUNTS),
         )
 
-    def restore(self, step_execution: StepExecution) -> None:
+    def restore(self, step_execution: StepExecution, *, counts: bool) -> None:
+        """Back to this state; with ``counts``, the item counts too (a chunk whose commit
+        failed after its contribution was applied)."""
         context = step_execution.execution_context  # the same object: streams may hold it
         context.clear()
         context.update(self.context)
         step_execution.version = self.version
         step_execution.commit_count = self.commit_count
+        if counts:
+            for name, value in zip(_ITEM_COUNTS, self.counts, strict=True):
+                setattr(step_execution, name, value)
 
 
 def _check_interrupted(step_execution: StepExecution) -> None:

@@ -1,8 +1,12 @@
 """Restartable item readers.
 
-Every reader here counts the items it returned and keeps the count in the step context under
-``<name>.read.count`` (a ``java.lang.Integer``, as Java's counting readers do); on restart it
-skips that many items.
+Every reader here counts its reads the way Java's ``AbstractItemCountingItemStreamItemReader``
+does and keeps the count in the step context under ``<name>.read.count`` (a
+``java.lang.Integer``); on restart it skips that many items. Like Java's, the count goes up
+*before* each read of the source, so it also counts a read that failed (and was skipped) and the
+final read that found the end: a step that reads 100 items to the end stores 101. Only reads
+within a committed chunk are saved, so a restart skips exactly the items (and the failed reads)
+that were committed.
 """
 
 from __future__ import annotations
@@ -48,27 +52,29 @@ class CountingItemReader:
         return f"{self.name}.read.count"
 
     def open(self, context: ExecutionContext) -> None:
-        """Open the source and, on restart, move past the items already read."""
+        """Open the source and, on restart, move past the reads already committed."""
         self.count = 0
         self.do_open()
         self._opened = True
         if self.save_state and self.count_key in context:
             start = context.get_int(self.count_key)
-            for _ in range(start):
-                if self.do_read() is None:
-                    break
-                self.count += 1
+            limit = self.max_item_count
+            if start > 0 and (limit is None or start < limit):
+                self.jump_to_item(start)
+            self.count = start
 
     def read(self) -> Any:
-        """The next item, or ``None`` at the end."""
+        """The next item, or ``None`` at the end.
+
+        Counts the read before making it (Java's order): a read that raises or finds the end
+        counts too, and a restart does not repeat it.
+        """
         if not self._opened:
             raise RuntimeError(f"reader {self.name!r} was not opened")
         if self.max_item_count is not None and self.count >= self.max_item_count:
             return None
-        item = self.do_read()
-        if item is not None:
-            self.count += 1
-        return item
+        self.count += 1
+        return self.do_read()
 
     def update(self, context: ExecutionContext) -> None:
         """Save the count (called before each chunk commits)."""
@@ -88,6 +94,13 @@ class CountingItemReader:
     def do_read(self) -> Any:
         """The next item of the source, or ``None``."""
         raise NotImplementedError
+
+    def jump_to_item(self, count: int) -> None:
+        """Move past the first ``count`` reads of the source (on restart). Readers whose
+        source can skip without reading (or without mapping) override it."""
+        for _ in range(count):
+            if self.do_read() is None:
+                return
 
     def do_close(self) -> None:
         """Close the underlying source."""
@@ -162,6 +175,14 @@ class CsvItemReader(CountingItemReader):
             return None
         return self.mapper(row) if self.mapper else row
 
+    def jump_to_item(self, count: int) -> None:
+        # Skip rows without mapping them, as Java's flat file reader skips lines: a row whose
+        # mapping failed (and was skipped) is passed over again, not failed again.
+        assert self._rows is not None
+        for _ in range(count):
+            if next(self._rows, None) is None:
+                return
+
     def do_close(self) -> None:
         if self._file is not None:
             self._file.close()
@@ -199,6 +220,10 @@ class SqlItemReader(CountingItemReader):
 
     def do_open(self) -> None:
         self._page, self._offset, self._exhausted = [], 0, False
+
+    def jump_to_item(self, count: int) -> None:
+        # Paging by offset: start at the row after the committed reads, without fetching them.
+        self._page, self._offset, self._exhausted = [], count, False
 
     def do_read(self) -> Any:
         if not self._page and not self._exhausted:

@@ -36,6 +36,7 @@ from springbatch_py.core.errors import (
 )
 from springbatch_py.core.parameters import JobParameters, encode_parameter, unstable_key_parameters
 from springbatch_py.core.status import BatchStatus
+from springbatch_py.core.step import BATCH_VERSION
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import SchemaInfo
@@ -64,6 +65,10 @@ class JobRepository(JobExplorer):
     create_attempts:
         How often a create transaction is tried when the database reports a serialization
         failure, a deadlock or a unique-key race.
+    batch_version:
+        What jobs and steps write under ``batch.version`` in their contexts. By default the
+        writer names itself (``springbatch-py <version>``); Java writes its Spring Batch version
+        (e.g. ``5.2.2``), which users whose tools expect that form may pass here.
     """
 
     def __init__(
@@ -73,10 +78,14 @@ class JobRepository(JobExplorer):
         serializer: ContextSerializer | None = None,
         schema: SchemaInfo | None = None,
         create_attempts: int = 8,
+        batch_version: str | None = None,
     ) -> None:
         super().__init__(db, serializer=serializer, schema=schema)
         self.ids = id_generators(db, self.schema.major, self.schema.generator_style)
         self.create_attempts = create_attempts
+        if batch_version is not None and not batch_version.strip():
+            raise ValueError("batch_version must not be blank")
+        self.batch_version: str = batch_version or BATCH_VERSION
 
     def transaction(self) -> AbstractContextManager[Connection]:
         """A transaction of its own that repository writes and database item writers join

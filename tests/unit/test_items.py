@@ -78,3 +78,52 @@ def test_csv_writer_commits_cuts_back_and_restarts(tmp_path: Path) -> None:
     restarted.write([{"id": 3, "v": "c"}])
     restarted.update(context)
     assert path.read_text(encoding="utf-8").splitlines() == ["id,v", "1,a", "2,b", "3,c"]
+
+
+def test_counting_reader_counts_the_final_empty_read_as_java_does() -> None:
+    # Java's AbstractItemCountingItemStreamItemReader.read() increments currentItemCount before
+    # doRead(), so reading 100 items to the end stores Integer 101 (issue 11, item 3: a chunk
+    # step of real Spring Batch over 100 items leaves reader.read.count = Integer 101).
+    context = ExecutionContext()
+    reader = IterableItemReader(range(100), name="reader")
+    reader.open(context)
+    assert _drain(reader) == list(range(100))
+    reader.update(context)
+    assert context["reader.read.count"] == 101
+    assert isinstance(context["reader.read.count"], Integer)
+    again = IterableItemReader(range(100), name="reader")
+    again.open(context)
+    assert again.read() is None
+    assert again.count == 102  # Java counts every read() below the maximum
+
+
+def test_counting_reader_stops_counting_at_its_maximum() -> None:
+    context = ExecutionContext()
+    reader = IterableItemReader(range(10), max_item_count=3)
+    reader.open(context)
+    assert _drain(reader) == [0, 1, 2]
+    assert reader.read() is None
+    reader.update(context)
+    assert context.get_int("iterableItemReader.read.count") == 3
+
+
+def test_failed_read_is_counted_and_not_repeated_on_restart(tmp_path: Path) -> None:
+    # A read that raises counts (Java increments before doRead); the restart moves past it
+    # without mapping it again, as Java's flat file reader skips lines.
+    path = tmp_path / "in.csv"
+    path.write_text("id\n1\nbad\n3\n4\n", encoding="utf-8")
+    context = ExecutionContext()
+    reader = CsvItemReader(path, mapper=lambda row: int(row["id"]))
+    reader.open(context)
+    assert reader.read() == 1
+    with pytest.raises(ValueError):
+        reader.read()  # skipped by the step: the chunk goes on
+    assert reader.read() == 3
+    reader.update(context)
+    reader.close()
+    assert context.get_int("csvItemReader.read.count") == 3
+    resumed = CsvItemReader(path, mapper=lambda row: int(row["id"]))
+    resumed.open(context)
+    assert _drain(resumed) == [4]
+    assert resumed.count == 5
+    resumed.close()
