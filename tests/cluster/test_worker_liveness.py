@@ -30,7 +30,7 @@ from springbatch_py.db.detect import VENDORS
 from springbatch_py.db.schema import create_schema
 from springbatch_py.repository.jobs import JobRepository
 from tests import servers
-from tests.cluster.app import JobSpec, make_job
+from tests.cluster.app import JobSpec, make_job, make_registry, settings_for
 from tests.cluster.test_cluster import Cluster, assert_exactly_once, wait_for
 
 
@@ -287,21 +287,56 @@ def test_a_database_restart_mid_job_strands_no_partition(tmp_path: Path) -> None
     with servers.Server("postgresql") as server:
         cluster = Cluster(server.url, tmp_path)
         try:
-            node = cluster.node()
-            spec = JobSpec(partitions=4, items=60, delay_ms=20)
+            # Heartbeats far apart (as by default): partitions end while the database is away
+            # before the node notices it through its heartbeat.
+            settings = settings_for(cluster.db.dialect).replace(
+                heartbeat_interval=5000,
+                unreachable_node_threshold=20000,
+                node_cleanup_threshold=40000,
+            )
+            holder = [""]
+            node = Node(cluster.db, steps=make_registry(cluster.db, holder), settings=settings)
+            holder[0] = node.node_id
+            cluster.nodes.append(node.start())
+            spec = JobSpec(partitions=24, items=10, delay_ms=20)
             job = make_job(spec)
             future = node.launch_async(job, spec.parameters())
-            wait_for(lambda: len(cluster.audit()) >= 20, 60, "the partitions to commit chunks")
-            server.restart()
+            wait_for(lambda: len(cluster.audit()) >= 30, 60, "the partitions to commit chunks")
+            server.stop()
+            time.sleep(1.5)
+            server.start()
             execution = future.result(timeout=180)  # the job ends: nothing waits for ever
             partitions = cluster.partitions(execution.id)  # type: ignore[arg-type]
             assert {p["status"] for p in partitions} <= {"COMPLETED", "FAILED"}, partitions
             if execution.status is not BatchStatus.COMPLETED:
-                # A chunk that lost its connection may fail its partition: the job restarts.
+                # A chunk that lost its connection fails its partition: the job restarts.
                 assert execution.status is BatchStatus.FAILED, execution.exit_status
                 assert execution.id is not None
                 execution = node.restart(job, execution.id)
             assert execution.status is BatchStatus.COMPLETED, execution.exit_status
             assert_exactly_once(cluster, spec)
+        finally:
+            cluster.close()
+
+
+def test_a_frozen_database_server_evicts_nobody_when_it_resumes(tmp_path: Path) -> None:
+    reason = servers.available("postgresql")
+    if reason is not None:
+        pytest.skip(f"no private PostgreSQL server: {reason}")
+    with servers.Server("postgresql") as server:
+        cluster = Cluster(server.url, tmp_path)
+        try:
+            nodes = [cluster.node("a"), cluster.node("b")]
+            settings = nodes[0].settings
+            time.sleep(2 * settings.heartbeat_interval / 1000)
+            server.freeze()
+            try:  # every statement of every node waits meanwhile
+                time.sleep(settings.node_cleanup_threshold / 1000 * 2)
+            finally:
+                server.thaw()
+            time.sleep(2 * settings.node_cleanup_threshold / 1000)  # the sweeps run again
+            for node in nodes:
+                assert node.statement_counts()["node_register"] == 1, f"{node.node_id} evicted"
+                assert node.node_id in ids(cluster)
         finally:
             cluster.close()
