@@ -32,6 +32,8 @@ import sqlalchemy as sa
 
 ENGINES = ("postgresql", "mariadb")
 START_TIMEOUT_S = 60.0
+#: The database :attr:`Server.url` names on MariaDB (created at the first start).
+DATABASE = "batch"
 
 
 def _binary(name: str) -> str | None:
@@ -88,9 +90,15 @@ class Server:
 
     @property
     def url(self) -> str:
-        """The admin URL."""
+        """The URL of a database to use (``postgres``; on MariaDB ``batch``), as its admin."""
         if self.engine == "postgresql":
             return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        return f"mariadb+pymysql://root@127.0.0.1:{self.port}/{DATABASE}"
+
+    @property
+    def _server_url(self) -> str:
+        if self.engine == "postgresql":
+            return self.url
         return f"mariadb+pymysql://root@127.0.0.1:{self.port}/"
 
     @property
@@ -219,7 +227,7 @@ class Server:
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
-        engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(self._server_url, poolclass=sa.pool.NullPool)
         try:
             while True:
                 assert self._process is not None
@@ -229,6 +237,8 @@ class Server:
                 try:
                     with engine.connect() as c:
                         c.execute(sa.text("SELECT 1"))
+                        if self.engine == "mariadb":
+                            c.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS {DATABASE}"))
                     return
                 except sa.exc.DBAPIError:
                     if time.monotonic() > deadline:

@@ -280,11 +280,12 @@ def test_the_heartbeat_keeps_its_rate_while_other_upkeep_is_slow(
 # -- defect 2 for real: a private PostgreSQL restarts mid-job -----------------------------------
 
 
-def test_a_database_restart_mid_job_strands_no_partition(tmp_path: Path) -> None:
-    reason = servers.available("postgresql")
+@pytest.mark.parametrize("private", servers.ENGINES)
+def test_a_database_restart_mid_job_strands_no_partition(private: str, tmp_path: Path) -> None:
+    reason = servers.available(private)
     if reason is not None:
-        pytest.skip(f"no private PostgreSQL server: {reason}")
-    with servers.Server("postgresql") as server:
+        pytest.skip(f"no private {private} server: {reason}")
+    with servers.Server(private) as server:
         cluster = Cluster(server.url, tmp_path)
         try:
             # Heartbeats far apart (as by default): partitions end while the database is away
@@ -319,11 +320,14 @@ def test_a_database_restart_mid_job_strands_no_partition(tmp_path: Path) -> None
             cluster.close()
 
 
-def test_a_frozen_database_server_evicts_nobody_when_it_resumes(tmp_path: Path) -> None:
-    reason = servers.available("postgresql")
+@pytest.mark.parametrize("private", servers.ENGINES)
+def test_a_frozen_database_server_evicts_nobody_when_it_resumes(
+    private: str, tmp_path: Path
+) -> None:
+    reason = servers.available(private)
     if reason is not None:
-        pytest.skip(f"no private PostgreSQL server: {reason}")
-    with servers.Server("postgresql") as server:
+        pytest.skip(f"no private {private} server: {reason}")
+    with servers.Server(private) as server:
         cluster = Cluster(server.url, tmp_path)
         try:
             nodes = [cluster.node("a"), cluster.node("b")]
