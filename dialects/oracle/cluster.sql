@@ -132,6 +132,8 @@ ORDER BY BP.STEP_EXECUTION_ID;
 
 -- name: partition_reassign
 -- P8 as compare-and-set: an orphan goes back to PENDING on another node, only from the node and status it was seen with ('~' stands for no node).
+-- An UPDATE waits for a row lock without bound in Oracle: lock the row first, waiting at most a second (ORA-30006), so that a node frozen inside its fence cannot stall the master.
+SELECT STEP_EXECUTION_ID FROM BATCH_PARTITIONS WHERE STEP_EXECUTION_ID = :step_execution_id FOR UPDATE WAIT 1;
 UPDATE BATCH_PARTITIONS SET ASSIGNED_NODE = :new_node_id, LAST_UPDATED = SYSTIMESTAMP, STATUS = 'PENDING'
 WHERE JOB_EXECUTION_ID = :job_execution_id AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND STEP_EXECUTION_ID = :step_execution_id AND STATUS = :expected_status
@@ -139,6 +141,8 @@ WHERE JOB_EXECUTION_ID = :job_execution_id AND MASTER_STEP_EXECUTION_ID = :maste
 
 -- name: partition_fail_orphan
 -- A non-transferable orphan ends FAILED, only from the status and node it was seen with.
+-- Lock the row first, waiting at most a second (see partition_reassign).
+SELECT STEP_EXECUTION_ID FROM BATCH_PARTITIONS WHERE STEP_EXECUTION_ID = :step_execution_id FOR UPDATE WAIT 1;
 UPDATE BATCH_PARTITIONS SET STATUS = 'FAILED', LAST_UPDATED = SYSTIMESTAMP
 WHERE STEP_EXECUTION_ID = :step_execution_id AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND STATUS = :expected_status AND COALESCE(ASSIGNED_NODE, '~') = :old_node_id;

@@ -13,11 +13,31 @@ thresholds. When a heartbeat finds the node's row gone (it was evicted) or fails
 stops its running partitions at their next chunk boundary (fencing; their writes are refused by
 the database anyway once their partition moved), then registers again and takes back the
 partitions it left claimed.
+
+A sweeper judges others only for a silence it witnessed while it could hear the database
+itself: it skips a sweep while its own heartbeats fail or its own row looks as old as the
+threshold, and for one unreachable threshold after its heartbeats resume from a silence. A
+database stall longer than the cleanup threshold therefore evicts nobody: every node was as
+silent as the sweeper.
+
+Threads and the state each owns:
+
+* ``heartbeat``: only the heartbeat, at a fixed rate (late beats are not made up in a burst).
+  It writes ``_last_heartbeat``, ``_resumed_at`` and ``_evicted`` (under ``_beat_lock``) and
+  the runtime's status; on a long silence it fences the running partitions (memory only).
+* ``node-upkeep``: every heartbeat interval, or at once when the heartbeat asks: refreshes the
+  running partitions (P4), takes back the partitions left claimed, and after an eviction fences,
+  drains and registers again (then bumps ``_generation``, so that a heartbeat answer from
+  before the new registration is ignored).
+* ``mark-unreachable``, ``remove-unreachable``, ``recover-masters``: the sweeps; they read the
+  heartbeat state under ``_beat_lock`` and own the :class:`ClockCheck`.
+* The worker's poll loop and pool threads: see :mod:`springbatch_py.cluster.worker`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import socket
 import threading
@@ -28,11 +48,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from springbatch_py.cluster.clocks import ClockCheck
 from springbatch_py.cluster.recovery import recover_orphaned_masters
 from springbatch_py.cluster.runtime import ClusterRuntime, NodeStatus, running_on
 from springbatch_py.cluster.settings import ClusterSettings
-from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.cluster.store import ClusterStore, NodeRow
 from springbatch_py.cluster.worker import StepFactory, StepRegistry, Worker
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.job import Job
@@ -49,28 +71,56 @@ log = logging.getLogger(__name__)
 
 
 class _Ticker:
-    """Runs a function every ``interval`` seconds on a thread of its own until stopped."""
+    """Runs a function every ``interval`` seconds on a thread of its own until stopped.
+
+    With ``fixed_rate`` the runs start at regular times whatever each one lasts (a run that
+    overran its slot is followed by the next one at once, not by a burst); otherwise the
+    interval is the pause between the end of a run and the next. :meth:`wake` runs it now.
+    """
 
     def __init__(
-        self, name: str, interval: float, function: Callable[[], None], stopping: threading.Event
+        self,
+        name: str,
+        interval: float,
+        function: Callable[[], None],
+        stopping: threading.Event,
+        *,
+        fixed_rate: bool = False,
     ) -> None:
         self.interval = interval
         self._function = function
         self._stopping = stopping
+        self._fixed_rate = fixed_rate
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def wake(self) -> None:
+        self._wake.set()
+
     def join(self, timeout: float) -> None:
+        self._wake.set()
         self._thread.join(timeout)
 
     def _loop(self) -> None:
-        while not self._stopping.wait(self.interval):
+        next_run = time.monotonic() + self.interval
+        while not self._stopping.is_set():
+            self._wake.wait(max(0.0, next_run - time.monotonic()))
+            self._wake.clear()
+            if self._stopping.is_set():
+                break
+            started = time.monotonic()
             try:
                 self._function()
             except Exception:
                 log.exception("%s failed", self._thread.name)
+            now = time.monotonic()
+            if self._fixed_rate:
+                next_run = max(started + self.interval, now)
+            else:
+                next_run = now + self.interval
 
 
 class Node:
@@ -126,7 +176,14 @@ class Node:
         self._launches = ThreadPoolExecutor(thread_name_prefix="job")
         self._started = False
         self._stopped = threading.Event()
+        self._upkeep: _Ticker | None = None
+        # Heartbeat state: see the module docstring for who writes what.
+        self._beat_lock = threading.Lock()
         self._last_heartbeat = time.monotonic()
+        self._resumed_at = -math.inf
+        self._evicted = False
+        self._generation = 0
+        self._sweeps_held = False
 
     def __repr__(self) -> str:
         return f"<Node {self.node_id} {self.runtime.status.value}>"
@@ -162,12 +219,23 @@ class Node:
                 self.settings.unreachable_node_threshold,
             )
         self.store.register_node(self.node_id, self._host_identifier())
-        self._last_heartbeat = time.monotonic()
+        with self._beat_lock:
+            self._last_heartbeat = time.monotonic()
         log.info("node %s registered", self.node_id)
         stopping = self.runtime.stopping
         s, seconds = self.settings, self.runtime.seconds
+        self._upkeep = _Ticker(
+            "node-upkeep", seconds(s.heartbeat_interval), self._maintain, stopping
+        )
         self._tickers = [
-            _Ticker("heartbeat", seconds(s.heartbeat_interval), self._heartbeat, stopping),
+            _Ticker(
+                "heartbeat",
+                seconds(s.heartbeat_interval),
+                self._heartbeat,
+                stopping,
+                fixed_rate=True,
+            ),
+            self._upkeep,
             _Ticker(
                 "mark-unreachable",
                 seconds(s.unreachable_node_thread_interval),
@@ -196,6 +264,7 @@ class Node:
         timers and remove this node's row."""
         if not self._started or self._stopped.is_set():
             return
+        self.runtime.leaving.set()
         self.worker.stop_claiming()
         if drain and not self.worker.drain(timeout):
             log.warning("node %s: partitions still running at shutdown", self.node_id)
@@ -266,58 +335,140 @@ class Node:
     # -- timers ----------------------------------------------------------------------------------
 
     def _heartbeat(self) -> None:
+        """The heartbeat thread's one job: N2, and noting what it says."""
+        with self._beat_lock:
+            generation = self._generation
         try:
             alive = self.store.heartbeat(self.node_id, self.worker.load)
         except Exception as exc:
             self._heartbeat_failed(exc)
             return
-        if not alive:
-            log.error(
-                "node %s was evicted: fencing running partitions, then registering again",
-                self.node_id,
-            )
-            self.runtime.status = NodeStatus.UNREACHABLE
-            self.worker.fence()
-            self.worker.drain(self.runtime.seconds(self.settings.node_cleanup_threshold))
-            try:
-                self.store.register_node(self.node_id, self._host_identifier())
-            except Exception:
-                log.exception("node %s could not register again", self.node_id)
+        now = time.monotonic()
+        with self._beat_lock:
+            if generation != self._generation:
+                return  # an answer from before this node registered again
+            if not alive:
+                if not self._evicted:
+                    self._evicted = True
+                    self.runtime.status = NodeStatus.UNREACHABLE
+                    log.error(
+                        "node %s was evicted: fencing running partitions, then registering again",
+                        self.node_id,
+                    )
+                    self._wake_upkeep()
                 return
-        self._last_heartbeat = time.monotonic()
-        if self.runtime.status is not NodeStatus.ACTIVE:
-            self.runtime.status = NodeStatus.ACTIVE
-            released = self.worker.release_left_claimed()
-            log.info("node %s is ACTIVE again (%d partition(s) taken back)", self.node_id, released)
-        self.worker.refresh()
+            silence = now - self._last_heartbeat
+            self._last_heartbeat = now
+            if silence * 1000 >= self.settings.unreachable_node_threshold / 2:
+                self._resumed_at = now
+            if not self._evicted and self.runtime.change_status(
+                NodeStatus.UNREACHABLE, NodeStatus.ACTIVE
+            ):
+                log.info("node %s is ACTIVE again after %.1f s of silence", self.node_id, silence)
+                self._wake_upkeep()
 
     def _heartbeat_failed(self, exc: Exception) -> None:
         # Claim nothing while the database does not hear from this node. Running partitions
         # stop once the silence lasts half the unreachable threshold, well before any node may
         # act on it; a passing error does not cost their work. (Their writes are safe either
         # way: each commit checks the partition is still this node's.)
-        if self.runtime.status is NodeStatus.ACTIVE:
+        if self.runtime.change_status(NodeStatus.ACTIVE, NodeStatus.UNREACHABLE):
             log.error("node %s: heartbeat failed (%s)", self.node_id, exc)
-        self.runtime.status = NodeStatus.UNREACHABLE
-        silent = time.monotonic() - self._last_heartbeat
+        self._fence_if_silent()
+
+    def _fence_if_silent(self) -> None:
+        with self._beat_lock:
+            silent = time.monotonic() - self._last_heartbeat
         if silent * 1000 >= self.settings.unreachable_node_threshold / 2:
             self.worker.fence()
 
+    def _wake_upkeep(self) -> None:
+        if self._upkeep is not None:
+            self._upkeep.wake()
+
+    def _maintain(self) -> None:
+        """The upkeep thread: rejoin after an eviction, take partitions back, refresh (P4)."""
+        with self._beat_lock:
+            evicted = self._evicted
+        if evicted:
+            self._rejoin()
+            return
+        if not self.runtime.active:
+            # The heartbeat thread may be blocked in a stalled database: fence from here too.
+            self._fence_if_silent()
+            return
+        if self.worker.has_left_claimed():
+            released = self.worker.release_left_claimed()
+            if released:
+                log.info("node %s took back %d partition(s)", self.node_id, released)
+        self.worker.refresh()
+
+    def _rejoin(self) -> None:
+        self.worker.fence()
+        self.worker.drain(self.runtime.seconds(self.settings.node_cleanup_threshold))
+        try:
+            self.store.register_node(self.node_id, self._host_identifier())
+        except IntegrityError:
+            pass  # an earlier attempt landed though its answer was lost
+        except Exception:
+            log.exception("node %s could not register again", self.node_id)
+            return
+        with self._beat_lock:
+            self._generation += 1
+            self._evicted = False
+            self._last_heartbeat = self._resumed_at = time.monotonic()
+            self.runtime.status = NodeStatus.ACTIVE
+        released = self.worker.release_left_claimed()
+        log.info("node %s is ACTIVE again (%d partition(s) taken back)", self.node_id, released)
+
     def _mark_unreachable(self) -> None:
-        if self._clocks_agree():
-            count = self.store.mark_unreachable(self.settings.unreachable_node_threshold)
+        threshold = self.settings.unreachable_node_threshold
+        if self._may_sweep(threshold):
+            count = self.store.mark_unreachable(threshold)
             if count:
                 log.info("node %s: %d node(s) marked UNREACHABLE", self.node_id, count)
 
     def _remove_unreachable(self) -> None:
-        if self._clocks_agree():
-            count = self.store.delete_unreachable(self.settings.node_cleanup_threshold)
+        threshold = self.settings.node_cleanup_threshold
+        if self._may_sweep(threshold):
+            count = self.store.delete_unreachable(threshold)
             if count:
                 log.info("node %s: %d node(s) removed", self.node_id, count)
 
-    def _clocks_agree(self) -> bool:
-        """Sweep only when no node's heartbeats betray another time zone (see clocks.py)."""
-        return not self.clock_check.observe(self.store.all_nodes())
+    def _may_sweep(self, threshold_ms: int) -> bool:
+        """Sweep only when no node's heartbeats betray another time zone (see clocks.py), and
+        only for a silence this node witnessed while it could hear the database itself."""
+        rows = self.store.all_nodes()
+        self.clock_check.observe(rows)
+        if self.clock_check.holds_sweeps:
+            return False
+        reason = self._why_not_sweep(rows, threshold_ms)
+        with self._beat_lock:
+            held, self._sweeps_held = self._sweeps_held, reason is not None
+        if reason is not None and not held:
+            log.warning("node %s does not sweep: %s", self.node_id, reason)
+        elif reason is None and held:
+            log.info("node %s sweeps again", self.node_id)
+        return reason is None
+
+    def _why_not_sweep(self, rows: list[NodeRow], threshold_ms: int) -> str | None:
+        own = next((r for r in rows if r.node_id == self.node_id), None)
+        if own is None:
+            return "its own row is gone"
+        if own.heartbeat_age_ms >= threshold_ms:
+            return (
+                f"its own heartbeat is {own.heartbeat_age_ms:.0f} ms old: the others' silence "
+                "was the database's"
+            )
+        unreachable = self.settings.unreachable_node_threshold
+        with self._beat_lock:
+            now = time.monotonic()
+            silent, resumed = now - self._last_heartbeat, now - self._resumed_at
+        if silent * 1000 >= unreachable / 2:
+            return f"its own heartbeats have failed for {silent:.1f} s"
+        if resumed * 1000 < unreachable:
+            return "its heartbeats resumed after a silence: the others get a threshold to resume"
+        return None
 
     def _recover(self) -> None:
         if self.runtime.active:

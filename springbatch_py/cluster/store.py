@@ -10,10 +10,18 @@ moved.
 
 Every statement run is counted in :attr:`ClusterStore.counts`, so tests and benchmarks can see
 how many statements a partition costs.
+
+Statements that touch rows another node may hold locked (reassigning or failing an orphan,
+the sweeps) wait for a lock at most :attr:`ClusterStore.lock_timeout_ms` (the dialect's
+:meth:`~springbatch_py.db.dialect.Dialect.lock_timeout_sql`, or a ``WAIT`` in the statement):
+a node frozen between its fence and its commit holds its partition's row, and the master must
+not wait on it. Such a statement that runs out of time moves nothing and is tried again at the
+next scan.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,11 +30,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.db.statements import StatementResult
+
+log = logging.getLogger(__name__)
+
+#: How long a cluster statement waits for a row lock another node holds before giving up.
+LOCK_TIMEOUT_MS = 1000
 
 #: Stands for "no node" in the compare-and-set of orphans (a NULL can't be compared).
 NO_NODE = "~"
@@ -116,9 +130,10 @@ def _task(
 class ClusterStore:
     """Reads and writes the cluster tables of one database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
         self.db = db
         self.dialect = db.dialect
+        self.lock_timeout_ms = lock_timeout_ms
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -142,6 +157,40 @@ class ClusterStore:
                 return statement.run(c, params)
         with self.db.engine.connect() as c:
             return statement.run(c, params)
+
+    def _run_bounded(self, name: str, params: Mapping[str, Any]) -> StatementResult | None:
+        """Run a write whose lock waits are bounded; None when a lock wait ran out."""
+        before, after = self.dialect.lock_timeout_sql(self.lock_timeout_ms)
+        try:
+            if not before and not after:
+                return self._run(name, params, write=True)
+            with self._lock:
+                self.counts[name] += 1
+            with self.db.engine.connect() as c:
+                try:
+                    with c.begin():
+                        for sql in before:
+                            c.execute(text(sql))
+                        return self.db.statements[name].run(c, params)
+                finally:
+                    self._restore(c, after)
+        except DBAPIError as exc:
+            if not self.dialect.is_lock_timeout(exc):
+                raise
+            log.info("%s: a row is locked by another transaction; tried again later", name)
+            return None
+
+    @staticmethod
+    def _restore(connection: Connection, statements: list[str]) -> None:
+        if not statements:
+            return
+        try:
+            for sql in statements:
+                connection.execute(text(sql))
+            connection.commit()
+        except DBAPIError:
+            # A connection whose session setting could not be restored is not pooled again.
+            connection.invalidate()
 
     @contextmanager
     def _batch(self) -> Iterator[Connection]:
@@ -172,16 +221,14 @@ class ClusterStore:
         return result.rowcounts[0] == 1
 
     def mark_unreachable(self, threshold_ms: int) -> int:
-        """N3: how many nodes became UNREACHABLE."""
-        return self._run(
-            "node_mark_unreachable", {"threshold_ms": threshold_ms}, write=True
-        ).rowcounts[0]
+        """N3: how many nodes became UNREACHABLE (0 when a node row stayed locked)."""
+        result = self._run_bounded("node_mark_unreachable", {"threshold_ms": threshold_ms})
+        return 0 if result is None else result.rowcounts[-1]
 
     def delete_unreachable(self, threshold_ms: int) -> int:
-        """N4: how many UNREACHABLE nodes were removed."""
-        return self._run(
-            "node_delete_unreachable", {"threshold_ms": threshold_ms}, write=True
-        ).rowcounts[0]
+        """N4: how many UNREACHABLE nodes were removed (0 when a node row stayed locked)."""
+        result = self._run_bounded("node_delete_unreachable", {"threshold_ms": threshold_ms})
+        return 0 if result is None else result.rowcounts[-1]
 
     def deregister(self, node_id: str) -> None:
         """Remove this node's row (graceful shutdown)."""
@@ -414,8 +461,12 @@ class ClusterStore:
         return [_task(r) for r in rows]
 
     def reassign(self, task: PartitionTask, new_node_id: str) -> bool:
-        """P8 as compare-and-set: only from the node and status the orphan was seen with."""
-        result = self._run(
+        """P8 as compare-and-set: only from the node and status the orphan was seen with.
+
+        False too when the row stayed locked (its node froze inside a chunk's transaction) for
+        :attr:`lock_timeout_ms`: try again later.
+        """
+        result = self._run_bounded(
             "partition_reassign",
             {
                 "new_node_id": new_node_id,
@@ -425,13 +476,13 @@ class ClusterStore:
                 "expected_status": task.status,
                 "old_node_id": task.assigned_node or NO_NODE,
             },
-            write=True,
         )
-        return result.rowcounts[0] == 1
+        return result is not None and result.rowcounts[-1] == 1
 
     def fail_orphan(self, task: PartitionTask) -> bool:
-        """A non-transferable orphan ends FAILED, only from how it was seen."""
-        result = self._run(
+        """A non-transferable orphan ends FAILED, only from how it was seen (False too when its
+        row stayed locked: try again later)."""
+        result = self._run_bounded(
             "partition_fail_orphan",
             {
                 "step_execution_id": task.step_execution_id,
@@ -439,9 +490,8 @@ class ClusterStore:
                 "expected_status": task.status,
                 "old_node_id": task.assigned_node or NO_NODE,
             },
-            write=True,
         )
-        return result.rowcounts[0] == 1
+        return result is not None and result.rowcounts[-1] == 1
 
     def list_partitions(
         self, master_step_execution_id: int, *, connection: Connection | None = None

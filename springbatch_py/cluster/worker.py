@@ -14,6 +14,18 @@
 * A partition ends COMPLETED, or FAILED when its step failed. When the node loses its heartbeat
   it stops claiming and asks its running steps to stop at their next chunk boundary; their
   partitions stay CLAIMED for the master's recovery (or for this node once it is back).
+* The writes that end a partition (the step's final saves outside a chunk, the partition's
+  final status) are retried with a growing backoff across errors the dialect calls transient
+  (:meth:`ClusterRuntime.until_landed`): a database restart delays a partition's end, it does
+  not strand it CLAIMED on a live node. They give up only when the node stops, saying so; the
+  partition is then left to the master's recovery once the node's row is gone. A partition
+  whose step could not even be read (the database was away when it was claimed) goes back to
+  PENDING for this node.
+
+Threads: each partition runs on a pool thread that owns its :class:`_Running` entry's step; the
+poll loop adds entries, the pool thread removes its own, and the node's upkeep thread reads them
+(:meth:`Worker.refresh`, :meth:`Worker.fence`) and sets their ``interrupted`` flag and their
+step's ``terminate_only``. ``_running`` and ``_left_claimed`` are guarded by ``_lock``.
 """
 
 from __future__ import annotations
@@ -31,13 +43,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from springbatch_py.cluster.partitioner import ClusterError
-from springbatch_py.cluster.runtime import ClusterRuntime
+from springbatch_py.cluster.runtime import ClusterRuntime, GaveUpError
 from springbatch_py.cluster.store import PartitionTask
 from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
+from springbatch_py.core.errors import OptimisticLockingFailureError
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Step
 from springbatch_py.db import transactions
+from springbatch_py.db.database import one_line
 from springbatch_py.observe import tracing
 from springbatch_py.repository.jobs import JobRepository
 
@@ -122,14 +136,58 @@ class FencedRepository:
             yield connection
 
     def update(self, execution: JobExecution | StepExecution) -> None:
-        """Update the partition's step execution, fenced."""
-        with self._fenced():
-            self._repository.update(execution)
+        """Update the partition's step execution, fenced; outside a chunk's transaction (the
+        step's first and final saves) retried until it lands."""
+        self._write(execution, self._repository.update, f"saving step execution {execution.id}")
 
     def update_execution_context(self, execution: JobExecution | StepExecution) -> None:
-        """Save the partition's context, fenced."""
-        with self._fenced():
-            self._repository.update_execution_context(execution)
+        """Save the partition's context, fenced; retried like :meth:`update`."""
+        self._write(
+            execution,
+            self._repository.update_execution_context,
+            f"saving the context of step execution {execution.id}",
+        )
+
+    def _write(
+        self,
+        execution: JobExecution | StepExecution,
+        write: Callable[[JobExecution | StepExecution], None],
+        what: str,
+    ) -> None:
+        if transactions.current(self._repository.db) is not None:
+            # Inside a chunk: the chunk's transaction fails and rolls back as a whole.
+            with self._fenced():
+                write(execution)
+            return
+        version = execution.version
+        attempts = 0
+
+        def attempt() -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                # A failed attempt may have counted a version its rollback undid.
+                execution.version = version
+            try:
+                with self._fenced():
+                    write(execution)
+            except OptimisticLockingFailureError:
+                if attempts > 1 and self._landed_before(execution, version):
+                    return
+                raise
+
+        self._runtime.until_landed(what, attempt)
+
+    def _landed_before(self, execution: JobExecution | StepExecution, version: int | None) -> bool:
+        """Whether an attempt whose connection broke had committed after all (the row's
+        version is the one that attempt wrote)."""
+        if not isinstance(execution, StepExecution) or version is None or execution.id is None:
+            return False
+        stored = self._repository.get_step_execution(self._task.job_execution_id, execution.id)
+        if stored is None or stored.version != version + 1:
+            return False
+        execution.version = version + 1
+        return True
 
     def now(self) -> datetime:
         """The repository's clock."""
@@ -267,12 +325,26 @@ class Worker:
     # -- running -------------------------------------------------------------------------------
 
     def _run(self, task: PartitionTask) -> None:
-        running = self._running[task.step_execution_id]
+        with self._lock:
+            running = self._running[task.step_execution_id]
         try:
-            self._execute(task, running)
+            try:
+                self._execute(task, running)
+            except Exception as exc:
+                if running.execution is None and self.runtime.store.dialect.is_transient(exc):
+                    # Its step could not even be read: run it again rather than fail it.
+                    log.warning(
+                        "partition %s could not start (%s): back to PENDING",
+                        task.partition_key,
+                        one_line(exc),
+                    )
+                    self._end(task, running, "PENDING")
+                else:
+                    log.exception("partition %s failed outside its step", task.partition_key)
+                    self._finish(task, running, failed=True)
         except Exception:
-            log.exception("partition %s failed outside its step", task.partition_key)
-            self._finish(task, running, failed=True)
+            # Never silently: the pool would drop it, and the partition would stay CLAIMED.
+            log.exception("partition %s: recording its end failed", task.partition_key)
         finally:
             with self._idle:
                 self._running.pop(task.step_execution_id, None)
@@ -335,9 +407,11 @@ class Worker:
             # Another node owns the partition now; this node committed nothing since.
             log.warning("partition %s left to its new owner", task.partition_key)
             return
-        if running.interrupted or not self.runtime.active:
-            # Stopped because this node lost its heartbeat: back to PENDING for this node once
-            # it is ACTIVE again (now, if it already is), unless the master moved it meanwhile.
+        if running.interrupted or (failed and not self.runtime.active):
+            # Stopped because this node lost its heartbeat, or failed while the database did not
+            # hear from it: back to PENDING for this node once it is ACTIVE again (now, if it
+            # already is), unless the master moved it meanwhile. (A step that ended normally
+            # has its result: it is recorded whatever this node's status.)
             with self._lock:
                 self._left_claimed[task.step_execution_id] = task
             log.warning("partition %s left CLAIMED while this node is fenced", task.partition_key)
@@ -345,15 +419,37 @@ class Worker:
                 self.release_left_claimed()
             return
         status = "FAILED" if failed else "COMPLETED"
-        if self.runtime.store.transition_partition(task, self.runtime.node_id, "CLAIMED", status):
+        if self._end(task, running, status):
             if failed:
                 self.failed += 1
             else:
                 self.completed += 1
-        else:
-            log.warning(
-                "partition %s was no longer CLAIMED by this node at its end", task.partition_key
+
+    def _end(self, task: PartitionTask, running: _Running, status: str) -> bool:
+        """Move this node's CLAIMED partition to ``status``, retrying until it lands; False
+        when the row had moved, or when the node gave the partition up (logged)."""
+        running.done = True
+        store, node_id = self.runtime.store, self.runtime.node_id
+        try:
+            moved = self.runtime.until_landed(
+                f"recording partition {task.partition_key} as {status}",
+                lambda: store.transition_partition(task, node_id, "CLAIMED", status),
             )
+        except GaveUpError as exc:
+            log.error(
+                "partition %s: %s; it stays CLAIMED, for the master to recover once this "
+                "node's row is gone",
+                task.partition_key,
+                exc,
+            )
+            return False
+        if not moved:
+            log.warning(
+                "partition %s was no longer CLAIMED by this node at its end (moved by another "
+                "node, or an earlier attempt landed)",
+                task.partition_key,
+            )
+        return moved
 
     # -- liveness ------------------------------------------------------------------------------
 
@@ -381,6 +477,11 @@ class Worker:
             log.warning("stopping partition %s", entry.task.partition_key)
             entry.execution.terminate_only = True
 
+    def has_left_claimed(self) -> bool:
+        """Whether partitions wait in :meth:`release_left_claimed`."""
+        with self._lock:
+            return bool(self._left_claimed)
+
     def release_left_claimed(self) -> int:
         """Back from a lost heartbeat: partitions this node left CLAIMED go back to PENDING for
         it (unless the master moved them meanwhile), so they are not stranded."""
@@ -388,11 +489,17 @@ class Worker:
             tasks = list(self._left_claimed.values())
             self._left_claimed.clear()
         released = 0
-        for task in tasks:
-            if self.runtime.store.transition_partition(
-                task, self.runtime.node_id, "CLAIMED", "PENDING"
-            ):
-                released += 1
+        for index, task in enumerate(tasks):
+            try:
+                if self.runtime.store.transition_partition(
+                    task, self.runtime.node_id, "CLAIMED", "PENDING"
+                ):
+                    released += 1
+            except Exception:
+                with self._lock:  # tried again at the next heartbeat that succeeds
+                    for left in tasks[index:]:
+                        self._left_claimed.setdefault(left.step_execution_id, left)
+                raise
         if released:
             self.wake()
         return released

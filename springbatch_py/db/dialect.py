@@ -143,6 +143,36 @@ class Dialect:
         orig = error.orig if isinstance(error, DBAPIError) else error
         return getattr(orig, "sqlstate", None) in ("40001", "40P01")
 
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether the database could not run the statement now but may later, so that a write
+        which must land (a partition's end, a heartbeat) is retried: the connection was lost or
+        refused, the server is shutting down, a deadlock or serialization failure, a lock wait
+        that timed out, a busy file. A unique-key race is not transient here: retrying the same
+        write cannot succeed."""
+        if isinstance(error, IntegrityError):
+            return False
+        return (
+            self.is_connection_error(error)
+            or self.is_lock_timeout(error)
+            or self.is_transient_error(error)
+        )
+
+    def is_connection_error(self, error: BaseException) -> bool:
+        """Whether ``error`` says the connection to the server was lost or could not be made
+        (SQLAlchemy marks such errors ``connection_invalidated``; vendors add their codes)."""
+        return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+    def is_lock_timeout(self, error: BaseException) -> bool:
+        """Whether ``error`` is a lock wait that ran out (see :meth:`lock_timeout_sql`)."""
+        return False
+
+    def lock_timeout_sql(self, milliseconds: int) -> tuple[list[str], list[str]]:
+        """Statements that bound the lock waits of one transaction to about ``milliseconds``:
+        those to run first inside it, and those to run on its connection afterwards (to restore
+        a session setting). Empty where the bound lives in the statements themselves or is the
+        engine's own (SQLite's busy timeout)."""
+        return [], []
+
     def bind_timestamp(self, value: datetime | None) -> Any:
         """Convert a naive wall-clock time of the configured zone to what the column stores."""
         if value is not None and value.tzinfo is not None:

@@ -6,8 +6,19 @@ import re
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError
+
 from springbatch_py.db.dialect import Dialect
 from springbatch_py.db.model import ColumnType, Family, Kind
+
+_CONNECTION_ERRORS = frozenset((1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031))
+
+
+def _code(error: BaseException) -> int | None:
+    """The server's error number of a PyMySQL error."""
+    orig = error.orig if isinstance(error, DBAPIError) else error
+    args = getattr(orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
 
 
 class MySQLDialect(Dialect):
@@ -34,9 +45,25 @@ class MySQLDialect(Dialect):
 
     def is_transient_error(self, error: BaseException) -> bool:
         # 1213: deadlock (SERIALIZABLE reads take shared locks); 1205: lock wait timeout.
-        orig = getattr(error, "orig", error)
-        args = getattr(orig, "args", ())
-        return super().is_transient_error(error) or bool(args and args[0] in (1213, 1205))
+        return super().is_transient_error(error) or _code(error) in (1213, 1205)
+
+    def is_connection_error(self, error: BaseException) -> bool:
+        # 2002/2003: cannot connect; 2006: server has gone away; 2013: lost connection during a
+        # query; 2055: lost connection (system error); 1053: server shutdown in progress;
+        # 1927: connection killed (MariaDB); 4031: disconnected by the server for inactivity.
+        return super().is_connection_error(error) or _code(error) in _CONNECTION_ERRORS
+
+    def is_lock_timeout(self, error: BaseException) -> bool:
+        return _code(error) == 1205
+
+    def lock_timeout_sql(self, milliseconds: int) -> tuple[list[str], list[str]]:
+        # innodb_lock_wait_timeout counts whole seconds and is a session variable: set it for
+        # this transaction, then give the pooled connection its default back.
+        seconds = max(1, -(-int(milliseconds) // 1000))
+        return (
+            [f"SET SESSION innodb_lock_wait_timeout = {seconds}"],
+            ["SET SESSION innodb_lock_wait_timeout = DEFAULT"],
+        )
 
     def column_type(self, column_type: ColumnType, family: Family) -> str:
         if column_type.kind is Kind.TIMESTAMP:

@@ -9,6 +9,18 @@ from zoneinfo import ZoneInfo
 from springbatch_py.db.dialect import Dialect
 from springbatch_py.db.model import ColumnType, Family, Kind
 
+_CONNECTION = (
+    "ORA-03113",
+    "ORA-03114",
+    "ORA-03135",
+    "ORA-01089",
+    "ORA-01033",
+    "ORA-01034",
+    "ORA-12514",
+    "ORA-12541",
+    "DPY-4011",
+)
+
 
 class OracleDialect(Dialect):
     """Oracle Database 19c and later, through python-oracledb."""
@@ -39,6 +51,18 @@ class OracleDialect(Dialect):
         # ORA-08177: can't serialize access; ORA-00060: deadlock.
         text = str(getattr(error, "orig", error))
         return super().is_transient_error(error) or "ORA-08177" in text or "ORA-00060" in text
+
+    def is_connection_error(self, error: BaseException) -> bool:
+        # ORA-03113/03114: end of file on / not connected to the channel; ORA-03135: connection
+        # lost contact; ORA-01089/01033/01034: shutting down, starting up, not available;
+        # ORA-12514/12541: no listener or service; DPY-4011: the connection was closed.
+        text = str(getattr(error, "orig", error))
+        return super().is_connection_error(error) or any(code in text for code in _CONNECTION)
+
+    def is_lock_timeout(self, error: BaseException) -> bool:
+        # ORA-30006: resource busy, WAIT timeout expired; ORA-00054: resource busy (NOWAIT).
+        text = str(getattr(error, "orig", error))
+        return "ORA-30006" in text or "ORA-00054" in text
 
     def column_type(self, column_type: ColumnType, family: Family) -> str:
         kind, length = column_type.kind, column_type.length
