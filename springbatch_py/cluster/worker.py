@@ -117,6 +117,17 @@ class FencedRepository:
         # Transactions already fenced: a chunk saves its context and its step in one of them.
         self._fenced_in: weakref.WeakSet[Connection] = weakref.WeakSet()
 
+    @property
+    def major(self) -> int:
+        """The Spring Batch major of the schema: a worker step writes its rows as that major's
+        steps do."""
+        return self._repository.major
+
+    @property
+    def batch_version(self) -> str:
+        """What the partition's step writes under ``batch.version``."""
+        return self._repository.batch_version
+
     @contextmanager
     def _fenced(self) -> Iterator[Connection]:
         with transactions.transaction(self._repository.db) as connection:
