@@ -7,6 +7,7 @@ restarted step resumes after the last committed chunk.
 """
 
 from springbatch_py.item.composite import ClassifierCompositeItemWriter, CompositeItemWriter
+from springbatch_py.item.database import SqlCursorItemReader, SqlPagingItemReader
 from springbatch_py.item.files import FlatFileItemReader, FlatFileItemWriter
 from springbatch_py.item.formats import (
     DelimitedLineAggregator,
@@ -49,6 +50,8 @@ __all__ = [
     "JsonLinesItemReader",
     "JsonLinesItemWriter",
     "ListItemWriter",
+    "SqlCursorItemReader",
     "SqlItemReader",
     "SqlItemWriter",
+    "SqlPagingItemReader",
 ]
