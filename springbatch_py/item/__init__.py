@@ -6,6 +6,21 @@ A reader has ``read() -> item | None``; a writer ``write(items)``; a processor `
 restarted step resumes after the last committed chunk.
 """
 
+from springbatch_py.item.composite import ClassifierCompositeItemWriter, CompositeItemWriter
+from springbatch_py.item.database import SqlCursorItemReader, SqlPagingItemReader
+from springbatch_py.item.files import FlatFileItemReader, FlatFileItemWriter
+from springbatch_py.item.formats import (
+    DelimitedLineAggregator,
+    DelimitedLineTokenizer,
+    FixedLengthTokenizer,
+    FixedWidthLineAggregator,
+    FlatFileFormatError,
+    FlatFileParseError,
+    FormatterLineAggregator,
+    IncorrectLineLengthError,
+    IncorrectTokenCountError,
+)
+from springbatch_py.item.jsonl import JsonLinesItemReader, JsonLinesItemWriter
 from springbatch_py.item.readers import (
     CountingItemReader,
     CsvItemReader,
@@ -15,11 +30,28 @@ from springbatch_py.item.readers import (
 from springbatch_py.item.writers import CsvItemWriter, ListItemWriter, SqlItemWriter
 
 __all__ = [
+    "ClassifierCompositeItemWriter",
+    "CompositeItemWriter",
     "CountingItemReader",
     "CsvItemReader",
     "CsvItemWriter",
+    "DelimitedLineAggregator",
+    "DelimitedLineTokenizer",
+    "FixedLengthTokenizer",
+    "FixedWidthLineAggregator",
+    "FlatFileFormatError",
+    "FlatFileItemReader",
+    "FlatFileItemWriter",
+    "FlatFileParseError",
+    "FormatterLineAggregator",
+    "IncorrectLineLengthError",
+    "IncorrectTokenCountError",
     "IterableItemReader",
+    "JsonLinesItemReader",
+    "JsonLinesItemWriter",
     "ListItemWriter",
+    "SqlCursorItemReader",
     "SqlItemReader",
     "SqlItemWriter",
+    "SqlPagingItemReader",
 ]
