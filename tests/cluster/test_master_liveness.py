@@ -176,15 +176,15 @@ def fast_settings(cluster: Cluster) -> list[str]:
 
 
 def cli(cluster: Cluster, name: str, *args: str) -> subprocess.Popen[str]:
-    log = (cluster.folder / f"{name}.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "springbatch_py", "-v", *args, "--url", cluster.url],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    with (cluster.folder / f"{name}.log").open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "springbatch_py", "-v", *args, "--url", cluster.url],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
 
 
 def test_an_evicted_master_that_wakes_up_fails_its_step_and_returns(cluster: Cluster) -> None:
@@ -243,7 +243,17 @@ def test_an_evicted_master_that_wakes_up_fails_its_step_and_returns(cluster: Clu
         assert execution is not None and execution.status is BatchStatus.FAILED, execution
         assert not [s for s in execution.step_executions if s.status.is_running]
         # Restartable: the survivor runs what was left.
-        restart = cli(cluster, "restart", "restart", str(execution_id), "--jobs", JOBS, *settings)
+        restart = cli(
+            cluster,
+            "restart",
+            "restart",
+            str(execution_id),
+            "--jobs",
+            JOBS,
+            "--steps",
+            STEPS,
+            *settings,
+        )
         processes.append(restart)
         assert restart.wait(120) == 0, (cluster.folder / "restart.log").read_text()[-3000:]
     finally:
