@@ -191,7 +191,7 @@ def recover_job_execution(
     if execution is None:
         raise NoSuchJobExecutionError(f"No JobExecution found for id: [{job_execution_id}]")
     if execution.status in (BatchStatus.COMPLETED, BatchStatus.ABANDONED, BatchStatus.UNKNOWN):
-        log.warning("job execution %s is %s: not recovered", job_execution_id, execution.status)
+        log.info("job execution %s is %s: not recovered", job_execution_id, execution.status.name)
         return execution  # as Spring Batch 6's recover: nothing to do
     if coordination.status != "ABANDONED":
         owner = next(
