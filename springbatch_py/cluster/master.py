@@ -14,7 +14,7 @@
    is no longer STARTED and this node's (the node was evicted and a survivor recovered the
    job), the manager step ends FAILED at once. A stop of the job (in this process, or in the
    database, read at the orphan scans' pace) lets the partitions stop at their chunk
-   boundaries and ends the manager STOPPED;
+   boundaries, cancels those nobody claimed yet and ends the manager STOPPED;
 4. marks the coordination COMPLETED (only from STARTED: a job another node took over is not
    overwritten; a wait that raised leaves it STARTED for lost-master recovery), reloads the
    worker step executions from the database and aggregates their counts and statuses into the
@@ -132,11 +132,12 @@ class PartitionStep(Step):
         # Only a wait that ends normally completes the coordination: a master that lost its job
         # leaves the row to its recoverer, one interrupted (an error, a second Ctrl-C) leaves it
         # STARTED for lost-master recovery once its node row is gone.
-        stop_requested = self._wait(step_execution, coordination, runtime)
+        stop_requested, cancelled = self._wait(step_execution, coordination, runtime)
         self._phase(runtime, job_execution_id, "COMPLETION_DETECTED")
         if not store.transition_coordination(coordination, node_id, "STARTED", "COMPLETED"):
             self._lost(step_execution, coordination, runtime)
-        self._aggregate(step_execution, workers, repository, store.count_failed(step_execution.id))
+        failed = store.count_failed(step_execution.id) - cancelled
+        self._aggregate(step_execution, workers, repository, failed)
         if stop_requested:
             # The partitions stopped (or ended) at their chunk boundaries; so does the manager,
             # and the job ends STOPPED, restartable.
@@ -208,8 +209,9 @@ class PartitionStep(Step):
 
     def _wait(
         self, manager: StepExecution, coordination: Coordination, runtime: ClusterRuntime
-    ) -> bool:
-        """Wait until no partition is open; True when a stop of the job was requested meanwhile.
+    ) -> tuple[bool, int]:
+        """Wait until no partition is open; whether a stop of the job was requested meanwhile,
+        and how many partitions that were never claimed it cancelled then.
 
         Every iteration first reads the coordination row: a master whose job was recovered by
         another node (this one was evicted while it was frozen, starved or cut off) ends its
@@ -225,6 +227,7 @@ class PartitionStep(Step):
         next_orphan_scan = time.monotonic() + orphan_interval
         failing_since: float | None = None
         stop_requested = False
+        cancelled = 0
         while True:
             try:
                 current = store.get_coordination(coordination.job_execution_id)
@@ -235,13 +238,16 @@ class PartitionStep(Step):
                 ):
                     self._lost(manager, coordination, runtime)
                 if store.count_open(manager.id) == 0:
-                    return stop_requested
+                    return stop_requested, cancelled
                 if not stop_requested and manager.job_execution.is_stopping:
                     stop_requested = self._stopping(manager)
+                    cancelled += self._cancel_pending(manager, runtime)
                 if time.monotonic() >= next_orphan_scan:
                     self._recover_orphans(manager.id, runtime)
                     if not stop_requested and self._stop_requested_in_database(manager, runtime):
                         stop_requested = self._stopping(manager)
+                    if stop_requested:  # (again: an orphan may have gone back to PENDING)
+                        cancelled += self._cancel_pending(manager, runtime)
                     next_orphan_scan = time.monotonic() + orphan_interval
                 failing_since = None
             except DBAPIError as exc:
@@ -262,6 +268,31 @@ class PartitionStep(Step):
             manager.job_execution.id,
         )
         return True
+
+    def _cancel_pending(self, manager: StepExecution, runtime: ClusterRuntime) -> int:
+        """A stopping job does not wait for partitions nobody claimed (no node may have a free
+        slot, or none may be left): each still PENDING ends FAILED by compare-and-set (a node
+        that claims it meanwhile wins, and its step stops at its first chunk), and its step
+        execution, never started, ends STOPPED so that a restart runs it."""
+        assert manager.id is not None
+        store, repository = runtime.store, runtime.repository
+        cancelled = 0
+        for task in store.list_partitions(manager.id):
+            if task.status != "PENDING" or not store.fail_orphan(task):
+                continue
+            cancelled += 1
+            execution = repository.get_step_execution(task.job_execution_id, task.step_execution_id)
+            if execution is None or execution.status is not BatchStatus.STARTING:
+                continue
+            execution.status = BatchStatus.STOPPED
+            execution.exit_status = ExitStatus.STOPPED.add_exit_description(
+                "the job was stopped before any node claimed this partition"
+            )
+            execution.end_time = repository.now()
+            repository.update(execution)
+        if cancelled:
+            log.warning("step %s: %d unclaimed partition(s) will not run", self.name, cancelled)
+        return cancelled
 
     def _stop_requested_in_database(self, manager: StepExecution, runtime: ClusterRuntime) -> bool:
         # A stop from another process (springbatch-py stop, JobOperator.stop) is only in the

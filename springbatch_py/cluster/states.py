@@ -64,6 +64,8 @@ PENDING/CLAIMED    FAILED       the master (CAS)             orphan, not transfe
                                                              execution is failed too
 PENDING/CLAIMED    FAILED       a lost master's recoverer    before it fails the job: fences the
                                                              workers (no chunk commits after it)
+PENDING            FAILED       the master (CAS)             its job is stopping: never claimed,
+                                                             its step execution ends STOPPED
 =================  ===========  ===========================  =====================================
 
 A running partition refreshes ``last_updated`` every heartbeat-interval, and every write of its

@@ -221,3 +221,73 @@ def test_recover_needs_force_for_an_execution_no_cluster_ran(
     done = run("recover", str(last.id), "--url", url)  # COMPLETED: refused, one line
     assert done.returncode == 1 and "nothing to recover" in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_signal_stops_a_job_whose_partitions_no_node_claims(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.cluster.test_cluster import Cluster, Process
+
+    cluster = Cluster(database_url, tmp_path)
+    # A node that is registered but frozen gets partitions it never claims; it is not evicted
+    # for minutes, so before the fix the stopped job waited for it.
+    slow = [
+        *("--set", "heartbeat-interval=200", "--set", "task-polling-interval=100"),
+        *("--set", "unreachable-node-threshold=120000", "--set", "node-cleanup-threshold=240000"),
+        *("--set", "master-task-status-check-interval=100"),
+    ]
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        idle = start(tmp_path / "idle.log", "node", "--steps", STEPS, "--url", database_url, *slow)
+        processes.append(idle)
+        wait_for(lambda: len(cluster.store.active_nodes()) == 1, 60, "the node to register")
+        cluster.freeze(Process(idle, "idle", tmp_path / "idle.log"))
+        log = tmp_path / "launch.log"
+        launch = start(
+            log,
+            "launch",
+            "slowSquares",
+            "--jobs",
+            JOBS,
+            "--steps",
+            STEPS,
+            "-p",
+            "run=4",
+            "-p",
+            "delay_ms=100",
+            "--url",
+            database_url,
+            *slow,
+        )
+        processes.append(launch)
+        execution = wait_for(_running(cluster.db, "slowSquares", chunks=1), 60, "a chunk")
+        launch.send_signal(signal.SIGINT)
+        code = _ended(launch, log, timeout=60)
+        output = log.read_text()
+        assert code == 1, output[-3000:]
+        repository = JobRepository(cluster.db)
+        stopped = repository.get_job_execution(execution.id)
+        assert stopped is not None and stopped.status is BatchStatus.STOPPED, output[-3000:]
+        assert not [s for s in stopped.step_executions if s.status.is_running], stopped
+        never = [s for s in stopped.step_executions if s.start_time is None]
+        assert never and all(s.status is BatchStatus.STOPPED for s in never)
+        idle.send_signal(signal.SIGCONT)
+        restarted = run(
+            "restart",
+            str(execution.id),
+            "--jobs",
+            JOBS,
+            "--steps",
+            STEPS,
+            "--url",
+            database_url,
+            *slow,
+        )
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.kill()
+            process.wait(30)
+        cluster.close()
