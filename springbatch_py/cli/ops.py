@@ -484,12 +484,7 @@ def _recover(args: argparse.Namespace) -> int:
             from springbatch_py.core.errors import NoSuchJobExecutionError
 
             raise NoSuchJobExecutionError(f"no job execution with id {args.execution_id}")
-        if execution.status in (BatchStatus.COMPLETED, BatchStatus.ABANDONED, BatchStatus.UNKNOWN):
-            raise JobRestartError(
-                f"execution {execution.id} is {execution.status.name}: there is nothing to "
-                "recover (Spring Batch recovers neither a COMPLETED, an ABANDONED nor an "
-                "UNKNOWN execution)"
-            )
+        _check_recoverable(execution)
         recovered = None
         if _has_cluster_tables(db):
             recovered = recover_job_execution(
@@ -504,11 +499,21 @@ def _recover(args: argparse.Namespace) -> int:
                     "sure it does not, then pass --force"
                 )
             recovered = JobOperator(repository, JobRegistry()).recover(args.execution_id)
+        _check_recoverable(recovered)  # (it may have ended meanwhile)
     if args.json:
         print_json(execution_dict(recovered))
     else:
         print(f"execution {recovered.id} of {recovered.job_name}: {recovered.status.name}")
     return 0
+
+
+def _check_recoverable(execution: JobExecution) -> None:
+    if execution.status in (BatchStatus.COMPLETED, BatchStatus.ABANDONED, BatchStatus.UNKNOWN):
+        raise JobRestartError(
+            f"execution {execution.id} is {execution.status.name}: there is nothing to "
+            "recover (Spring Batch recovers neither a COMPLETED, an ABANDONED nor an "
+            "UNKNOWN execution)"
+        )
 
 
 def _has_cluster_tables(db: Database) -> bool:

@@ -157,7 +157,7 @@ def test_recover_refuses_a_live_master_then_fails_a_dead_one(
         "-p",
         "run=2",
         "-p",
-        "delay_ms=100",
+        "delay_ms=400",
         "--url",
         url,
         *FAST,
