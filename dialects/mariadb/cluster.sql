@@ -158,3 +158,14 @@ VALUES (:job_execution_id, :node_id, :phase, CURRENT_TIMESTAMP);
 -- Partitions per job execution and status, for the observability views and metrics.
 SELECT JOB_EXECUTION_ID, STATUS, COUNT(*) AS PARTITION_COUNT
 FROM batch_partitions GROUP BY JOB_EXECUTION_ID, STATUS ORDER BY JOB_EXECUTION_ID, STATUS;
+
+-- name: partition_fail_open_of_master
+-- Recovery of a lost master's job: its open partitions end FAILED, so that no worker commits
+-- another chunk of them (the fence requires CLAIMED) and none is claimed again.
+UPDATE batch_partitions SET STATUS = 'FAILED', LAST_UPDATED = CURRENT_TIMESTAMP
+WHERE MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND STATUS IN ('PENDING', 'CLAIMED');
+
+-- name: coordination_find_recovering
+-- Jobs this node claimed for recovery and has not finished recovering (retried every scan).
+SELECT JOB_EXECUTION_ID, MASTER_NODE_ID, MASTER_STEP_EXECUTION_ID, MASTER_STEP_NAME
+FROM batch_job_coordination WHERE STATUS = 'RECOVERING' AND MASTER_NODE_ID = :node_id;

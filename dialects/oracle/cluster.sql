@@ -162,3 +162,14 @@ VALUES (:job_execution_id, :node_id, :phase, SYSTIMESTAMP);
 -- Partitions per job execution and status, for the observability views and metrics.
 SELECT JOB_EXECUTION_ID, STATUS, COUNT(*) AS PARTITION_COUNT
 FROM BATCH_PARTITIONS GROUP BY JOB_EXECUTION_ID, STATUS ORDER BY JOB_EXECUTION_ID, STATUS;
+
+-- name: partition_fail_open_of_master
+-- Recovery of a lost master's job: its open partitions end FAILED, so that no worker commits
+-- another chunk of them (the fence requires CLAIMED) and none is claimed again.
+UPDATE BATCH_PARTITIONS SET STATUS = 'FAILED', LAST_UPDATED = SYSTIMESTAMP
+WHERE MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND STATUS IN ('PENDING', 'CLAIMED');
+
+-- name: coordination_find_recovering
+-- Jobs this node claimed for recovery and has not finished recovering (retried every scan).
+SELECT JOB_EXECUTION_ID, MASTER_NODE_ID, MASTER_STEP_EXECUTION_ID, MASTER_STEP_NAME
+FROM BATCH_JOB_COORDINATION WHERE STATUS = 'RECOVERING' AND MASTER_NODE_ID = :node_id;

@@ -1,11 +1,13 @@
-"""``springbatch-py node | launch | restart | stop | abandon``: run and steer jobs.
+"""``springbatch-py node | launch | restart | stop | abandon | recover``: run and steer jobs.
 
 Jobs and worker steps are the user's Python objects, named ``module:attribute`` (the current
 directory is importable). The attribute may be a job or step, a list of them, a registry, or a
 function without arguments that returns one of those.
 
 Exit codes of ``launch`` and ``restart`` follow Spring Batch's ``SimpleJvmExitCodeMapper``:
-0 when the execution COMPLETED, 1 when it ended otherwise; bad input exits 2.
+0 when the execution COMPLETED, 1 when it ended otherwise; bad input exits 2. SIGINT (Ctrl-C) or
+SIGTERM stops the job: it ends STOPPED (restartable) and the command exits 1; a second signal
+quits at once. ``recover`` exits 1 when it refuses (a live master owns the execution).
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterable, Mapping
+from types import FrameType
 from typing import Any
 
 from springbatch_py.cli.common import (
@@ -34,17 +41,26 @@ from springbatch_py.cli.views import (
 )
 from springbatch_py.cluster.master import PartitionStep
 from springbatch_py.cluster.node import Node
+from springbatch_py.cluster.recovery import recover_job_execution
 from springbatch_py.cluster.runtime import running_on
+from springbatch_py.cluster.store import ClusterStore
 from springbatch_py.cluster.worker import StepRegistry
 from springbatch_py.core.domain import JobExecution
-from springbatch_py.core.errors import JobParametersInvalidError, JobRestartError
+from springbatch_py.core.errors import (
+    JobExecutionAlreadyRunningError,
+    JobExecutionNotRunningError,
+    JobParametersInvalidError,
+    JobRestartError,
+    OptimisticLockingFailureError,
+)
 from springbatch_py.core.job import Job
-from springbatch_py.core.launch import JobOperator, JobRegistry
+from springbatch_py.core.launch import JobLauncher, JobOperator, JobRegistry
 from springbatch_py.core.parameters import JobParameter, JobParameters, parse_parameter_argument
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.core.step import Step
 from springbatch_py.db.database import Database
-from springbatch_py.errors import ConfigurationError
+from springbatch_py.db.schema import require_cluster_schema
+from springbatch_py.errors import ConfigurationError, SchemaError
 from springbatch_py.repository.jobs import JobRepository
 from springbatch_py.repository.serialization import ContextSerializationError
 
@@ -144,6 +160,27 @@ def register(commands: Any) -> None:
     add_url(abandon)
     add_json(abandon)
     abandon.set_defaults(handler=_abandon)
+
+    recover = commands.add_parser(
+        "recover",
+        help="mark a dead job execution and its running steps FAILED so it can be restarted",
+        description="For an execution left STARTING, STARTED or STOPPING by a process that died "
+        "(Spring Batch 6's JobOperator.recover). A cluster-coordinated execution is refused "
+        "while its master node still heartbeats (younger than node-cleanup-threshold); "
+        "otherwise its open partitions are fenced, it and its running steps end FAILED and its "
+        "coordination ABANDONED. Any other running execution needs --force: nothing tells "
+        "whether its process still runs it.",
+    )
+    recover.add_argument("execution_id", metavar="EXECUTION_ID", type=int)
+    recover.add_argument(
+        "--force",
+        action="store_true",
+        help="recover a running execution that no cluster coordinates (its process is gone)",
+    )
+    add_url(recover)
+    add_cluster_config(recover)
+    add_json(recover)
+    recover.set_defaults(handler=_recover)
 
 
 def _jobs_option(parser: argparse.ArgumentParser) -> None:
@@ -324,6 +361,88 @@ def _restart_execution(operator: JobOperator, execution_id: int) -> JobExecution
         ) from None
 
 
+class StopOnSignal:
+    """SIGINT or SIGTERM while ``launch`` or ``restart`` runs: stop the job, then leave.
+
+    The handler (main thread) only records the request; the ``stop-on-signal`` thread stops
+    the execution as ``springbatch-py stop`` does (STOPPING in the database, so steps on every
+    node stop at their next chunk boundary) and tells the master in this process, which then
+    lets the job end STOPPED, restartable. A second signal interrupts the process at once
+    (its execution is left to lost-master recovery or ``springbatch-py recover``).
+
+    Threads: ``execution`` is set once by the main thread (the launcher's ``on_created``) and
+    read by the stop thread; ``_requested`` and ``_done`` are events.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, repository: JobRepository) -> None:
+        self.repository = repository
+        self.execution: JobExecution | None = None
+        self._requested = threading.Event()
+        self._done = threading.Event()
+        self._signals = 0
+        self._previous: dict[int, Any] = {}
+        self._thread = threading.Thread(target=self._stop, name="stop-on-signal", daemon=True)
+
+    def created(self, execution: JobExecution) -> None:
+        """The launcher saved the execution to stop on a signal."""
+        self.execution = execution
+
+    def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._on_signal) for sig in self.SIGNALS}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._thread.join(5)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            raise KeyboardInterrupt
+        name = signal.Signals(signum).name
+        print(
+            f"{name}: stopping the job at its next chunk boundary (again to quit at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+        self._requested.set()
+
+    def _stop(self) -> None:
+        while not self._done.is_set():
+            if not self._requested.wait(0.2):
+                continue
+            execution = self.execution
+            if execution is None:
+                continue  # not saved yet: stop it as soon as it is
+            self._stop_execution(execution)
+            return
+
+    def _stop_execution(self, execution: JobExecution) -> None:
+        assert execution.id is not None
+        operator = JobOperator(self.repository, JobRegistry())
+        for attempt in range(20):
+            try:
+                operator.stop(execution.id)
+                break
+            except JobExecutionNotRunningError:
+                return  # it is ending anyway
+            except OptimisticLockingFailureError:
+                time.sleep(0.05 * (attempt + 1))  # the job saved itself meanwhile: again
+            except Exception:
+                log.exception("could not stop job execution %s", execution.id)
+                time.sleep(0.5)
+        # The master of a partitioned step waits in this process: tell it without a read.
+        if execution.status in (BatchStatus.STARTING, BatchStatus.STARTED):
+            execution.status = BatchStatus.STOPPING
+        log.info("job execution %s: stop requested", execution.id)
+
+
 def _run(args: argparse.Namespace, registry: JobRegistry, job: Job, action: Any) -> int:
     if is_clustered(job):
         steps = load_steps(args.steps)
@@ -336,12 +455,14 @@ def _run(args: argparse.Namespace, registry: JobRegistry, job: Job, action: Any)
             settings=cluster_settings(args),
             database_settings=database_settings(args),
         )
-        with node, running_on(node.runtime):
+        with node, running_on(node.runtime), StopOnSignal(node.repository) as stopper:
             log.info("running %s on node %s", job.name, node.node_id)
-            execution: JobExecution = action(JobOperator(node.repository, registry))
+            execution: JobExecution = action(_operator(node.repository, registry, stopper))
     else:
         with open_database(args) as db:
-            execution = action(JobOperator(JobRepository(db), registry))
+            repository = JobRepository(db)
+            with StopOnSignal(repository) as stopper:
+                execution = action(_operator(repository, registry, stopper))
     if args.json:
         print_json(execution_dict(execution))
     else:
@@ -356,6 +477,13 @@ def _steering_repository(db: Database, execution_id: int) -> JobRepository:
     repository.unreadable_contexts = "mark"
     require_execution(repository, execution_id)
     return repository
+
+
+def _operator(
+    repository: JobRepository, registry: JobRegistry, stopper: StopOnSignal
+) -> JobOperator:
+    launcher = JobLauncher(repository, on_created=stopper.created)
+    return JobOperator(repository, registry, launcher)
 
 
 def _stop(args: argparse.Namespace) -> int:
@@ -380,3 +508,52 @@ def _abandon(args: argparse.Namespace) -> int:
     else:
         print(f"execution {execution.id} of {execution.job_name}: {execution.status.name}")
     return 0
+
+
+def _recover(args: argparse.Namespace) -> int:
+    settings = cluster_settings(args)
+    with open_database(args) as db:
+        repository = JobRepository(db)
+        execution = repository.get_job_execution(args.execution_id)
+        if execution is None:
+            from springbatch_py.core.errors import NoSuchJobExecutionError
+
+            raise NoSuchJobExecutionError(f"no job execution with id {args.execution_id}")
+        _check_recoverable(execution)
+        recovered = None
+        if _has_cluster_tables(db):
+            recovered = recover_job_execution(
+                ClusterStore(db), repository, args.execution_id, settings.node_cleanup_threshold
+            )
+        if recovered is None:
+            # Not coordinated by a cluster: nothing tells whether its process still runs it.
+            if execution.status.is_running and not args.force:
+                raise JobExecutionAlreadyRunningError(
+                    f"job execution {execution.id} is {execution.status.name} and was not run "
+                    "by a cluster, so nothing tells whether its process still runs it; make "
+                    "sure it does not, then pass --force"
+                )
+            recovered = JobOperator(repository, JobRegistry()).recover(args.execution_id)
+        _check_recoverable(recovered)  # (it may have ended meanwhile)
+    if args.json:
+        print_json(execution_dict(recovered))
+    else:
+        print(f"execution {recovered.id} of {recovered.job_name}: {recovered.status.name}")
+    return 0
+
+
+def _check_recoverable(execution: JobExecution) -> None:
+    if execution.status in (BatchStatus.COMPLETED, BatchStatus.ABANDONED, BatchStatus.UNKNOWN):
+        raise JobRestartError(
+            f"execution {execution.id} is {execution.status.name}: there is nothing to "
+            "recover (Spring Batch recovers neither a COMPLETED, an ABANDONED nor an "
+            "UNKNOWN execution)"
+        )
+
+
+def _has_cluster_tables(db: Database) -> bool:
+    try:
+        require_cluster_schema(db)
+    except SchemaError:
+        return False
+    return True

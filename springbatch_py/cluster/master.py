@@ -10,10 +10,15 @@
    job (STARTED) so workers pick them up;
 3. waits until no partition is PENDING or CLAIMED, meanwhile recovering orphans (partitions whose
    node was removed): a transferable one goes to another live node, round robin; any other ends
-   FAILED, and so does its step execution;
+   FAILED, and so does its step execution. Every iteration reads the coordination row: when it
+   is no longer STARTED and this node's (the node was evicted and a survivor recovered the
+   job), the manager step ends FAILED at once. A stop of the job (in this process, or in the
+   database, read at the orphan scans' pace) lets the partitions stop at their chunk
+   boundaries, cancels those nobody claimed yet and ends the manager STOPPED;
 4. marks the coordination COMPLETED (only from STARTED: a job another node took over is not
-   overwritten), reloads the worker step executions from the database and aggregates their
-   counts and statuses into the manager; any FAILED partition or worker step fails the manager.
+   overwritten; a wait that raised leaves it STARTED for lost-master recovery), reloads the
+   worker step executions from the database and aggregates their counts and statuses into the
+   manager; any FAILED partition or worker step fails the manager.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
@@ -48,6 +53,10 @@ GRID_SIZE_KEY = "SimpleStepExecutionSplitter.GRID_SIZE"
 
 class PartitionsFailedError(ClusterError):
     """Some partitions of a partitioned step did not complete."""
+
+
+class CoordinationLostError(ClusterError):
+    """The master's job was recovered by another node (its coordination is no longer its own)."""
 
 
 class PartitionStep(Step):
@@ -120,18 +129,19 @@ class PartitionStep(Step):
         if not store.transition_coordination(coordination, node_id, "CREATED", "STARTED"):
             raise ClusterError(f"job execution {job_execution_id}: coordination row vanished")
         runtime.wake_worker()
-        try:
-            self._wait(step_execution.id, runtime)
-        finally:
-            self._phase(runtime, job_execution_id, "COMPLETION_DETECTED")
-            if not store.transition_coordination(coordination, node_id, "STARTED", "COMPLETED"):
-                taken = store.get_coordination(job_execution_id)
-                raise ClusterError(
-                    f"job execution {job_execution_id} was taken over by node "
-                    f"{taken.master_node_id if taken else '?'} "
-                    f"({taken.status if taken else 'gone'}) while this node waited"
-                )
-        self._aggregate(step_execution, workers, repository, store.count_failed(step_execution.id))
+        # Only a wait that ends normally completes the coordination: a master that lost its job
+        # leaves the row to its recoverer, one interrupted (an error, a second Ctrl-C) leaves it
+        # STARTED for lost-master recovery once its node row is gone.
+        stop_requested, cancelled = self._wait(step_execution, coordination, runtime)
+        self._phase(runtime, job_execution_id, "COMPLETION_DETECTED")
+        if not store.transition_coordination(coordination, node_id, "STARTED", "COMPLETED"):
+            self._lost(step_execution, coordination, runtime)
+        failed = store.count_failed(step_execution.id) - cancelled
+        self._aggregate(step_execution, workers, repository, failed)
+        if stop_requested:
+            # The partitions stopped (or ended) at their chunk boundaries; so does the manager,
+            # and the job ends STOPPED, restartable.
+            step_execution.terminate_only = True
 
     # -- split -------------------------------------------------------------------------------
 
@@ -197,8 +207,18 @@ class PartitionStep(Step):
 
     # -- wait --------------------------------------------------------------------------------
 
-    def _wait(self, master_step_execution_id: int, runtime: ClusterRuntime) -> None:
+    def _wait(
+        self, manager: StepExecution, coordination: Coordination, runtime: ClusterRuntime
+    ) -> tuple[bool, int]:
+        """Wait until no partition is open; whether a stop of the job was requested meanwhile,
+        and how many partitions that were never claimed it cancelled then.
+
+        Every iteration first reads the coordination row: a master whose job was recovered by
+        another node (this one was evicted while it was frozen, starved or cut off) ends its
+        step instead of waiting for partitions nobody will run.
+        """
         settings, store = runtime.settings, runtime.store
+        assert manager.id is not None
         check = runtime.seconds(settings.master_task_status_check_interval)
         orphan_interval = runtime.seconds(settings.orphaned_tasks_polling_interval)
         # A database error (a lock held by a frozen node, a dropped connection) is retried for
@@ -206,12 +226,28 @@ class PartitionStep(Step):
         patience = runtime.seconds(settings.node_cleanup_threshold)
         next_orphan_scan = time.monotonic() + orphan_interval
         failing_since: float | None = None
+        stop_requested = False
+        cancelled = 0
         while True:
             try:
-                if store.count_open(master_step_execution_id) == 0:
-                    return
+                current = store.get_coordination(coordination.job_execution_id)
+                if (
+                    current is None
+                    or current.status != "STARTED"
+                    or current.master_node_id != runtime.node_id
+                ):
+                    self._lost(manager, coordination, runtime)
+                if store.count_open(manager.id) == 0:
+                    return stop_requested, cancelled
+                if not stop_requested and manager.job_execution.is_stopping:
+                    stop_requested = self._stopping(manager)
+                    cancelled += self._cancel_pending(manager, runtime)
                 if time.monotonic() >= next_orphan_scan:
-                    self._recover_orphans(master_step_execution_id, runtime)
+                    self._recover_orphans(manager.id, runtime)
+                    if not stop_requested and self._stop_requested_in_database(manager, runtime):
+                        stop_requested = self._stopping(manager)
+                    if stop_requested:  # (again: an orphan may have gone back to PENDING)
+                        cancelled += self._cancel_pending(manager, runtime)
                     next_orphan_scan = time.monotonic() + orphan_interval
                 failing_since = None
             except DBAPIError as exc:
@@ -223,6 +259,78 @@ class PartitionStep(Step):
                     "step %s: waiting for partitions failed, retrying: %s", self.name, one_line(exc)
                 )
             time.sleep(check)
+
+    def _stopping(self, manager: StepExecution) -> bool:
+        log.warning(
+            "step %s: job execution %s is stopping; waiting for its partitions to stop at "
+            "their next chunk boundary",
+            self.name,
+            manager.job_execution.id,
+        )
+        return True
+
+    def _cancel_pending(self, manager: StepExecution, runtime: ClusterRuntime) -> int:
+        """A stopping job does not wait for partitions nobody claimed (no node may have a free
+        slot, or none may be left): each still PENDING ends FAILED by compare-and-set (a node
+        that claims it meanwhile wins, and its step stops at its first chunk), and its step
+        execution, never started, ends STOPPED so that a restart runs it."""
+        assert manager.id is not None
+        store, repository = runtime.store, runtime.repository
+        cancelled = 0
+        for task in store.list_partitions(manager.id):
+            if task.status != "PENDING" or not store.fail_orphan(task):
+                continue
+            cancelled += 1
+            execution = repository.get_step_execution(task.job_execution_id, task.step_execution_id)
+            if execution is None or execution.status is not BatchStatus.STARTING:
+                continue
+            execution.status = BatchStatus.STOPPED
+            execution.exit_status = ExitStatus.STOPPED.add_exit_description(
+                "the job was stopped before any node claimed this partition"
+            )
+            execution.end_time = repository.now()
+            repository.update(execution)
+        if cancelled:
+            log.warning("step %s: %d unclaimed partition(s) will not run", self.name, cancelled)
+        return cancelled
+
+    def _stop_requested_in_database(self, manager: StepExecution, runtime: ClusterRuntime) -> bool:
+        # A stop from another process (springbatch-py stop, JobOperator.stop) is only in the
+        # database; read it at the orphan scans' pace, not every check.
+        assert manager.job_execution.id is not None and manager.id is not None
+        fresh = runtime.repository.get_step_execution(manager.job_execution.id, manager.id)
+        return fresh is not None and fresh.job_execution.status in (
+            BatchStatus.STOPPING,
+            BatchStatus.STOPPED,
+        )
+
+    def _lost(
+        self, manager: StepExecution, coordination: Coordination, runtime: ClusterRuntime
+    ) -> NoReturn:
+        """The job is no longer this master's: end the manager step FAILED (raises)."""
+        store, job_execution_id = runtime.store, coordination.job_execution_id
+        check = runtime.seconds(runtime.settings.master_task_status_check_interval)
+        deadline = time.monotonic() + runtime.seconds(runtime.settings.node_cleanup_threshold)
+        current = store.get_coordination(job_execution_id)
+        # Let the recoverer finish failing the execution (bounded), then save over its version:
+        # the manager step ends FAILED and the job with it, restartable, never UNKNOWN.
+        while (
+            current is not None and current.status == "RECOVERING" and time.monotonic() < deadline
+        ):
+            time.sleep(check)
+            current = store.get_coordination(job_execution_id)
+        assert job_execution_id is not None and manager.id is not None
+        fresh = runtime.repository.get_step_execution(job_execution_id, manager.id)
+        if fresh is not None and fresh.version is not None:
+            manager.version = fresh.version
+        owner = current.master_node_id if current is not None else "?"
+        status = current.status if current is not None else "deleted"
+        raise CoordinationLostError(
+            f"job execution {job_execution_id} is no longer coordinated by node "
+            f"{runtime.node_id}: its coordination is {status} (node {owner}); this node was "
+            "probably evicted while it did not heartbeat, and the job was recovered. "
+            "Restart the execution"
+        )
 
     def _recover_orphans(self, master_step_execution_id: int, runtime: ClusterRuntime) -> None:
         store = runtime.store

@@ -1,30 +1,64 @@
-"""Recovering jobs whose master node was lost (the Java library's 3.x behaviour).
+"""Recovering jobs whose master node was lost (the Java library's 3.x behaviour), converging.
 
 A coordination row that is STARTED (or RECOVERING, when an earlier recoverer died too) whose
 master's node row is gone belongs to a lost master. A surviving node claims it by
-compare-and-set (exactly one node wins), fails the job execution and its unfinished step
-executions so the job can be restarted, and marks the coordination ABANDONED. A restart then
-runs only what did not complete.
+compare-and-set (exactly one node wins: the row becomes RECOVERING, owned by it), then
+
+1. fences the job: its PENDING and CLAIMED partitions end FAILED, so no worker claims them or
+   commits another chunk of them (every chunk's fence requires its partition CLAIMED, and a
+   chunk committing now holds the row until it is done);
+2. fails the job execution and its unfinished step executions, re-reading and retrying whenever
+   a version moved under it (a chunk that committed before the fence, an evicted master that
+   woke up);
+3. only then marks the coordination ABANDONED. A restart runs only what did not complete.
+
+When step 2 does not converge, or the database fails, the row stays RECOVERING owned by the
+recoverer: the recoverer's next scans retry it, and once the recoverer is gone too, any node
+claims it again. ABANDONED is never written before the execution is FAILED.
+
+:func:`recover_job_execution` is the same recovery for one execution on an operator's request
+(``springbatch-py recover``), refused while a live master owns the execution.
+
+Threads: the recovery functions run on the node's recover-masters ticker (or the command's
+main thread) and share no state with other threads; the database is their only meeting point.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 
 from springbatch_py.cluster.runtime import ClusterRuntime
-from springbatch_py.cluster.store import Coordination
-from springbatch_py.core.errors import OptimisticLockingFailureError
+from springbatch_py.cluster.store import ClusterStore, Coordination
+from springbatch_py.core.domain import JobExecution
+from springbatch_py.core.errors import (
+    JobExecutionAlreadyRunningError,
+    NoSuchJobExecutionError,
+    OptimisticLockingFailureError,
+)
 from springbatch_py.core.status import BatchStatus, ExitStatus
+from springbatch_py.errors import SpringBatchError
+from springbatch_py.repository.jobs import JobRepository
 
 log = logging.getLogger(__name__)
 
 _UNFINISHED = (BatchStatus.STARTING, BatchStatus.STARTED, BatchStatus.STOPPING, BatchStatus.UNKNOWN)
 
+#: Re-reads per recovery attempt before the row is left RECOVERING for the next scan.
+ATTEMPTS = 10
+
+
+class RecoveryIncompleteError(SpringBatchError):
+    """The execution kept changing while it was being failed; try again."""
+
 
 def recover_orphaned_masters(runtime: ClusterRuntime) -> int:
-    """Claim and abandon the jobs of lost masters; return how many this node recovered."""
+    """Claim the jobs of lost masters and finish recovering them (and any this node claimed
+    earlier without finishing); return how many this node completed."""
     store = runtime.store
-    recovered = 0
+    claimed = {c.job_execution_id: c for c in store.find_recovering(runtime.node_id)}
+    reasons: dict[int, str] = {}
     for orphan in store.find_orphaned_masters():
         if not store.claim_orphaned_master(orphan, runtime.node_id):
             continue  # another node won the claim
@@ -34,50 +68,168 @@ def recover_orphaned_masters(runtime: ClusterRuntime) -> int:
             orphan.master_node_id,
             orphan.job_execution_id,
         )
-        _fail_stranded(runtime, orphan)
-        claimed = Coordination(
+        claimed[orphan.job_execution_id] = Coordination(
             orphan.job_execution_id,
             runtime.node_id,
             orphan.master_step_execution_id,
             orphan.master_step_name,
             "RECOVERING",
         )
-        store.transition_coordination(claimed, runtime.node_id, "RECOVERING", "ABANDONED")
-        recovered += 1
+        reasons[orphan.job_execution_id] = f"master node '{orphan.master_node_id}' was lost"
+    recovered = 0
+    for job_execution_id, coordination in claimed.items():
+        reason = reasons.get(job_execution_id, "its master node was lost")
+        if finish_recovery(store, runtime.repository, coordination, reason):
+            recovered += 1
     return recovered
 
 
-def _fail_stranded(runtime: ClusterRuntime, orphan: Coordination, attempts: int = 3) -> None:
-    repository = runtime.repository
-    reason = f"Abandoned by cluster recovery: master node '{orphan.master_node_id}' was lost"
+def finish_recovery(
+    store: ClusterStore,
+    repository: JobRepository,
+    coordination: Coordination,
+    reason: str,
+    *,
+    attempts: int = ATTEMPTS,
+) -> bool:
+    """Fence, fail and abandon a coordination this recoverer holds RECOVERING.
+
+    True once the coordination is ABANDONED; False leaves it RECOVERING for a later attempt.
+    """
+    job_execution_id = coordination.job_execution_id
+    try:
+        fenced = store.fail_open_partitions(coordination.master_step_execution_id)
+        if fenced:
+            log.warning("job execution %s: %d open partition(s) FAILED", job_execution_id, fenced)
+        fail_execution(
+            repository,
+            job_execution_id,
+            f"Abandoned by cluster recovery: {reason}",
+            attempts=attempts,
+        )
+        if not store.transition_coordination(
+            coordination, coordination.master_node_id, "RECOVERING", "ABANDONED"
+        ):
+            log.warning("job execution %s: coordination changed during recovery", job_execution_id)
+            return False
+    except Exception as exc:
+        # The row stays RECOVERING, owned by this node: its next scan tries again.
+        log.warning("recovery of job execution %s is retried later: %s", job_execution_id, exc)
+        return False
+    log.warning("job execution %s recovered: FAILED and restartable", job_execution_id)
+    return True
+
+
+def fail_execution(
+    repository: JobRepository,
+    job_execution_id: int,
+    reason: str,
+    *,
+    attempts: int = ATTEMPTS,
+) -> JobExecution | None:
+    """Fail a job execution's unfinished step executions, then the execution itself (unless it
+    already ended), re-reading after every version conflict; the execution as saved.
+
+    Raises :class:`RecoveryIncompleteError` when it kept changing for ``attempts`` rounds.
+    """
     for attempt in range(attempts):
-        execution = repository.get_job_execution(orphan.job_execution_id)
+        execution = repository.get_job_execution(job_execution_id)
         if execution is None:
-            log.warning("no job execution %s to abandon", orphan.job_execution_id)
-            return
+            log.warning("no job execution %s to fail", job_execution_id)
+            return None
         now = repository.now()
-        try:
-            for step in execution.step_executions:
-                if step.status in _UNFINISHED:
-                    step.status = BatchStatus.FAILED
-                    step.exit_status = ExitStatus("FAILED", reason)
-                    step.end_time = step.end_time or now
-                    repository.update(step)
-            if execution.status in _UNFINISHED:
-                execution.status = BatchStatus.FAILED
-                execution.exit_status = ExitStatus(
-                    "FAILED", f"{reason}; the execution is now restartable"
-                )
-                execution.end_time = execution.end_time or now
-                repository.update(execution)
-            return
-        except OptimisticLockingFailureError:
-            # A worker of the job committed meanwhile: read again and retry.
-            log.info(
-                "job execution %s changed while being abandoned (attempt %d)",
-                orphan.job_execution_id,
-                attempt + 1,
+        conflicts = 0
+        for step in execution.step_executions:
+            if step.status not in _UNFINISHED:
+                continue
+            step.status = BatchStatus.FAILED
+            step.exit_status = ExitStatus("FAILED", reason)
+            step.end_time = step.end_time or now
+            try:
+                repository.update(step)
+            except OptimisticLockingFailureError:
+                conflicts += 1
+        if not conflicts:
+            if execution.status not in _UNFINISHED:
+                return execution
+            execution.status = BatchStatus.FAILED
+            execution.exit_status = ExitStatus(
+                "FAILED", f"{reason}; the execution is now restartable"
             )
-    log.error(
-        "could not abandon job execution %s after %d attempts", orphan.job_execution_id, attempts
+            execution.end_time = execution.end_time or now
+            try:
+                repository.update(execution)
+                return execution
+            except OptimisticLockingFailureError:
+                conflicts += 1
+        log.info(
+            "job execution %s changed while being failed (attempt %d): reading it again",
+            job_execution_id,
+            attempt + 1,
+        )
+        time.sleep(min(0.05 * (attempt + 1), 0.5))
+    raise RecoveryIncompleteError(
+        f"job execution {job_execution_id} kept changing while being failed ({attempts} rounds)"
     )
+
+
+def recover_job_execution(
+    store: ClusterStore, repository: JobRepository, job_execution_id: int, live_ms: int
+) -> JobExecution | None:
+    """Recover one coordinated execution on request; None when it has no coordination row.
+
+    Refused (:class:`JobExecutionAlreadyRunningError`) while its coordination is not ABANDONED
+    and the node it names still heartbeats (its row exists with a heartbeat younger than
+    ``live_ms``, the cluster's node-cleanup-threshold): that master, or recoverer, is alive.
+    Otherwise the job is fenced and failed as a lost master's is, and its coordination ends
+    ABANDONED.
+    """
+    coordination = store.get_coordination(job_execution_id)
+    if coordination is None:
+        return None
+    execution = repository.get_job_execution(job_execution_id)
+    if execution is None:
+        raise NoSuchJobExecutionError(f"No JobExecution found for id: [{job_execution_id}]")
+    if execution.status in (BatchStatus.COMPLETED, BatchStatus.ABANDONED, BatchStatus.UNKNOWN):
+        log.info("job execution %s is %s: not recovered", job_execution_id, execution.status.name)
+        return execution  # as Spring Batch 6's recover: nothing to do
+    if coordination.status != "ABANDONED":
+        owner = next(
+            (n for n in store.all_nodes() if n.node_id == coordination.master_node_id), None
+        )
+        if owner is not None and owner.heartbeat_age_ms < live_ms:
+            role = "being recovered by" if coordination.status == "RECOVERING" else "owned by"
+            raise JobExecutionAlreadyRunningError(
+                f"job execution {job_execution_id} is {role} live node {owner.node_id} "
+                f"({owner.status}, heartbeat {owner.heartbeat_age_ms / 1000:.1f} s ago, "
+                f"coordination {coordination.status}); stop it with 'springbatch-py stop "
+                f"{job_execution_id}' instead"
+            )
+    reason = f"recovered on request: master node '{coordination.master_node_id}' was gone"
+    if coordination.status in ("STARTED", "RECOVERING"):
+        recoverer = f"recover-{uuid.uuid4()}"  # no node row: a recoverer that dies is retried
+        if not store.claim_orphaned_master(coordination, recoverer):
+            raise RecoveryIncompleteError(
+                f"job execution {job_execution_id}: its coordination changed meanwhile; try again"
+            )
+        claimed = Coordination(
+            job_execution_id,
+            recoverer,
+            coordination.master_step_execution_id,
+            coordination.master_step_name,
+            "RECOVERING",
+        )
+        finish_recovery(store, repository, claimed, reason)
+    else:
+        store.fail_open_partitions(coordination.master_step_execution_id)
+        fail_execution(repository, job_execution_id, f"Recovered: {reason}")
+    execution = repository.get_job_execution(job_execution_id)
+    if execution is not None and (
+        execution.status in _UNFINISHED
+        or any(s.status in _UNFINISHED for s in execution.step_executions)
+    ):
+        raise RecoveryIncompleteError(
+            f"job execution {job_execution_id} could not be failed yet; any node's next scan "
+            "retries it, or run recover again"
+        )
+    return execution

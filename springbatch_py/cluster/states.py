@@ -36,7 +36,9 @@ STARTED            COMPLETED    the master (CAS)             no partition PENDIN
 STARTED/RECOVERING RECOVERING   a surviving node (CAS)       the master's node row is gone; the
                                                              row's master becomes the survivor
 RECOVERING         ABANDONED    that survivor (CAS)          after failing the job execution and
-                                                             its unfinished steps (restartable)
+                                                             its unfinished steps (restartable);
+                                                             until then the row stays RECOVERING
+                                                             and the survivor's next scans retry
 =================  ===========  ===========================  =====================================
 
 Workers only pick up partitions of STARTED rows. A row left CREATED (the master died before
@@ -60,6 +62,10 @@ PENDING/CLAIMED    PENDING      the master (CAS)             orphan (node row go
                    + new node                                node-cleanup-threshold), transferable
 PENDING/CLAIMED    FAILED       the master (CAS)             orphan, not transferable; its step
                                                              execution is failed too
+PENDING/CLAIMED    FAILED       a lost master's recoverer    before it fails the job: fences the
+                                                             workers (no chunk commits after it)
+PENDING            FAILED       the master (CAS)             its job is stopping: never claimed,
+                                                             its step execution ends STOPPED
 =================  ===========  ===========================  =====================================
 
 A running partition refreshes ``last_updated`` every heartbeat-interval, and every write of its

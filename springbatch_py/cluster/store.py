@@ -524,3 +524,32 @@ class ClusterStore:
             {"job_execution_id": job_execution_id, "node_id": node_id, "phase": phase},
             write=True,
         )
+
+    # -- recovery of lost masters ------------------------------------------------------------
+
+    def fail_open_partitions(self, master_step_execution_id: int) -> int:
+        """Fence a recovered job: its PENDING and CLAIMED partitions end FAILED; how many.
+
+        A chunk that is committing holds its partition's row (the fence), so this waits for
+        it; after it, no worker commits anything more for these partitions.
+        """
+        return self._run(
+            "partition_fail_open_of_master",
+            {"master_step_execution_id": master_step_execution_id},
+            write=True,
+        ).rowcounts[0]
+
+    def find_recovering(self, node_id: str) -> list[Coordination]:
+        """RECOVERING jobs that ``node_id`` claimed and has not finished recovering."""
+        return [
+            Coordination(
+                r["job_execution_id"],
+                r["master_node_id"],
+                r["master_step_execution_id"],
+                r["master_step_name"],
+                "RECOVERING",
+            )
+            for r in _rows(
+                self._run("coordination_find_recovering", {"node_id": node_id}, write=False)
+            )
+        ]

@@ -10,7 +10,7 @@ versioned update, from any process; the running job notices at its next chunk bo
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from springbatch_py.core.domain import JobExecution, JobInstance
@@ -25,10 +25,13 @@ from springbatch_py.core.errors import (
 )
 from springbatch_py.core.job import Job
 from springbatch_py.core.parameters import JobParameters
-from springbatch_py.core.status import BatchStatus
+from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository
 
 log = logging.getLogger(__name__)
+
+#: The context key Spring Batch 6's ``recover`` puts on what it recovered (not saved there).
+RECOVERED_KEY = "recovered"
 
 
 class OperatorRepository(Repository, Protocol):
@@ -71,10 +74,19 @@ class JobRegistry:
 
 
 class JobLauncher:
-    """Runs a job with parameters, in the calling thread."""
+    """Runs a job with parameters, in the calling thread.
 
-    def __init__(self, repository: Repository) -> None:
+    ``on_created``, when given, is called with each execution as soon as it is saved, before it
+    runs (e.g. so that a signal handler can stop it).
+    """
+
+    def __init__(
+        self,
+        repository: Repository,
+        on_created: Callable[[JobExecution], None] | None = None,
+    ) -> None:
         self.repository = repository
+        self.on_created = on_created
 
     def run(
         self, job: Job, parameters: JobParameters | Mapping[str, Any] | None = None
@@ -99,6 +111,8 @@ class JobLauncher:
                     )
         job.validate(parameters)
         execution = self.repository.create_job_execution(job.name, parameters)
+        if self.on_created is not None:
+            self.on_created(execution)
         log.info("job %s launched with %r (execution %s)", job.name, parameters, execution.id)
         job.execute(execution, self.repository)
         log.info("job %s execution %s ended %s", job.name, execution.id, execution.status.name)
@@ -106,7 +120,7 @@ class JobLauncher:
 
 
 class JobOperator:
-    """Start, restart, stop and abandon jobs by name and execution id."""
+    """Start, restart, stop, abandon and recover jobs by name and execution id."""
 
     def __init__(
         self,
@@ -169,6 +183,44 @@ class JobOperator:
             )
         execution.upgrade_status(BatchStatus.ABANDONED)
         execution.end_time = self.repository.now()
+        self.repository.update(execution)
+        return execution
+
+    def recover(self, execution_id: int) -> JobExecution:
+        """Mark a dead execution and its running steps FAILED so that it can be restarted
+        (Spring Batch 6's ``JobOperator.recover``).
+
+        For an execution whose process died (killed, lost with its machine) and that stays
+        STARTING, STARTED or STOPPING for ever. The caller vouches that nothing runs it any
+        more: the repository cannot tell (a cluster can; see ``springbatch-py recover``). As in
+        Java, a COMPLETED, ABANDONED or UNKNOWN execution is returned unchanged with a warning,
+        and any other (STOPPED and FAILED included) ends FAILED. Unlike Java, the exit status
+        says it was recovered (Java leaves the last exit code, e.g. ``EXECUTING``).
+        """
+        execution = self._execution(execution_id)
+        if RECOVERED_KEY in execution.execution_context:
+            log.warning("Job execution already recovered: %s", execution)
+            return execution
+        if execution.status in (BatchStatus.COMPLETED, BatchStatus.ABANDONED, BatchStatus.UNKNOWN):
+            log.warning(
+                "JobExecution is already complete or abandoned or in an unknown state, and "
+                "therefore cannot be recovered: %s",
+                execution,
+            )
+            return execution
+        log.info("Recovering job execution: %s", execution)
+        message = "Recovered: the execution was marked FAILED by JobOperator.recover"
+        for step in execution.step_executions:
+            if step.status.is_running:
+                step.status = BatchStatus.FAILED
+                step.exit_status = ExitStatus("FAILED", message)
+                step.end_time = self.repository.now()
+                step.execution_context[RECOVERED_KEY] = True  # in memory, as in Java
+                self.repository.update(step)
+        execution.status = BatchStatus.FAILED
+        execution.exit_status = ExitStatus("FAILED", message)
+        execution.end_time = self.repository.now()
+        execution.execution_context[RECOVERED_KEY] = True
         self.repository.update(execution)
         return execution
 
