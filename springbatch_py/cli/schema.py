@@ -134,7 +134,7 @@ def _verify(args: argparse.Namespace) -> int:
         major = f"Spring Batch {report.major}" if report.major else "Spring Batch (major unknown)"
         generators = f", {report.generator_style} generators" if report.generator_style else ""
         print(f"{db.describe()}: {major}{generators}, cluster tables {report.cluster}")
-        for f in report.findings:
+        for f in [*report.findings, *report.warnings]:
             detail = f"  {f.detail}" if f.detail else ""
             print(f"{f.problem.upper():<9} {f.kind:<17} {f.name}{detail}")
         if report.ok:

@@ -128,6 +128,12 @@ class Dialect:
             return "CLOB"
         return "SMALLINT"
 
+    def coarse_column_type(self, column_type: ColumnType, family: Family) -> str | None:
+        """A type that other DDL (the cluster library's) declares for a model column where this
+        project declares a finer one: it works, less precisely, so ``schema verify`` warns
+        about it instead of failing. None when there is no such type."""
+        return None
+
     def normalize_type(self, type_text: str) -> str:
         """Canonical spelling of a type, from DDL text or a reflected type's compiled text."""
         text = re.sub(r"\s+", " ", type_text.strip().upper())
