@@ -138,7 +138,8 @@ def _verify(args: argparse.Namespace) -> int:
             detail = f"  {f.detail}" if f.detail else ""
             print(f"{f.problem.upper():<9} {f.kind:<17} {f.name}{detail}")
         if report.ok:
-            print(f"OK: {report.checked} objects checked, the schema matches")
+            warned = f" ({len(report.warnings)} warning(s))" if report.warnings else ""
+            print(f"OK: {report.checked} objects checked, the schema matches{warned}")
             return 0
         print(f"FAILED: {len(report.findings)} difference(s), {report.checked} objects checked")
         return 1
