@@ -55,6 +55,9 @@ class Dialect:
     empty_string_is_null: bool = False
     #: The age expression resolves milliseconds (not whole seconds).
     millisecond_clock: bool = True
+    #: The cluster library's own age expression (its Java nodes' sweeps) resolves milliseconds
+    #: too; in a mixed cluster the coarser of the two sets the safe thresholds.
+    library_millisecond_clock: bool = True
     #: Heartbeat ages depend on the session time zone, so nodes must share one.
     zone_sensitive_clock: bool = False
     #: Table names compare case-sensitively (MySQL/MariaDB with lower_case_table_names=0).

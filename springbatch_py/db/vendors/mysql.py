@@ -23,6 +23,8 @@ class MySQLDialect(Dialect):
     # project's TIMESTAMP(3) cluster columns. The cluster library's DDL declares TIMESTAMP (whole
     # seconds): there the ages are whole seconds too, and schema verify warns.
     millisecond_clock = True
+    # The library's TIMESTAMPDIFF(SECOND, ..., NOW()) truncates, whatever the columns hold.
+    library_millisecond_clock = False
     case_sensitive_table_names = True
 
     @classmethod
