@@ -1,28 +1,30 @@
 -- Coordination statements of spring-batch-db-cluster-partitioning (mysql), with springbatch-py's
 -- compare-and-set guards: claims, completions and reassignments move a row only from the status
 -- it was seen in, and the caller checks the row count.
--- Table names are lower case (case-sensitive on Linux). Ages are whole seconds: the cluster
--- columns are TIMESTAMP(0) and TIMESTAMPDIFF(SECOND) truncates.
+-- Table names are lower case (case-sensitive on Linux). Times are written with CURRENT_TIMESTAMP(3)
+-- and ages measured in microseconds (TIMESTAMPDIFF(MICROSECOND) / 1000), so they resolve
+-- milliseconds where the columns hold them (this project's DDL: TIMESTAMP(3)); on the cluster
+-- library's TIMESTAMP(0) columns the stored times, and so the ages, are whole seconds.
 
 -- name: node_register
 -- N1: register this node as ACTIVE, on the database clock.
 INSERT INTO batch_nodes (NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD)
-VALUES (:node_id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'ACTIVE', :host_identifier, 0);
+VALUES (:node_id, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3), 'ACTIVE', :host_identifier, 0);
 
 -- name: node_heartbeat
 -- N2: heartbeat: refresh the time, ACTIVE again, the current load; 0 rows means evicted.
-UPDATE batch_nodes SET LAST_UPDATED_TIME = CURRENT_TIMESTAMP, STATUS = 'ACTIVE', CURRENT_LOAD = :current_load
+UPDATE batch_nodes SET LAST_UPDATED_TIME = CURRENT_TIMESTAMP(3), STATUS = 'ACTIVE', CURRENT_LOAD = :current_load
 WHERE NODE_ID = :node_id;
 
 -- name: node_mark_unreachable
 -- N3: ACTIVE nodes silent for the threshold become UNREACHABLE.
 UPDATE batch_nodes SET STATUS = 'UNREACHABLE'
-WHERE STATUS = 'ACTIVE' AND (TIMESTAMPDIFF(SECOND, LAST_UPDATED_TIME, NOW()) * 1000) >= :threshold_ms;
+WHERE STATUS = 'ACTIVE' AND (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED_TIME, NOW(3)) / 1000) >= :threshold_ms;
 
 -- name: node_delete_unreachable
 -- N4: UNREACHABLE nodes silent for the cleanup threshold are removed.
 DELETE FROM batch_nodes
-WHERE STATUS = 'UNREACHABLE' AND (TIMESTAMPDIFF(SECOND, LAST_UPDATED_TIME, NOW()) * 1000) >= :threshold_ms;
+WHERE STATUS = 'UNREACHABLE' AND (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED_TIME, NOW(3)) / 1000) >= :threshold_ms;
 
 -- name: node_deregister
 -- Remove this node's row when it shuts down gracefully.
@@ -35,7 +37,7 @@ SELECT NODE_ID, CURRENT_LOAD FROM batch_nodes WHERE STATUS = 'ACTIVE' ORDER BY C
 -- name: node_list_all
 -- N6: every node row, with the age of its heartbeat in milliseconds.
 SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD,
-       (TIMESTAMPDIFF(SECOND, LAST_UPDATED_TIME, NOW()) * 1000) AS HEARTBEAT_AGE_MS
+       (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED_TIME, NOW(3)) / 1000) AS HEARTBEAT_AGE_MS
 FROM batch_nodes ORDER BY NODE_ID;
 
 -- name: coordination_insert
@@ -100,14 +102,14 @@ LIMIT :limit;
 
 -- name: partition_transition
 -- P3 as compare-and-set: move a partition of this node from one status to another.
-UPDATE batch_partitions SET STATUS = :status, LAST_UPDATED = CURRENT_TIMESTAMP
+UPDATE batch_partitions SET STATUS = :status, LAST_UPDATED = CURRENT_TIMESTAMP(3)
 WHERE STEP_EXECUTION_ID = :step_execution_id AND JOB_EXECUTION_ID = :job_execution_id
   AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND ASSIGNED_NODE = :node_id
   AND STATUS = :expected_status;
 
 -- name: partition_refresh
 -- P4: a running partition's liveness; 0 rows means it is no longer this node's claim.
-UPDATE batch_partitions SET LAST_UPDATED = CURRENT_TIMESTAMP
+UPDATE batch_partitions SET LAST_UPDATED = CURRENT_TIMESTAMP(3)
 WHERE STEP_EXECUTION_ID = :step_execution_id AND ASSIGNED_NODE = :node_id AND STATUS = 'CLAIMED';
 
 -- name: partition_count_open
@@ -126,33 +128,33 @@ SELECT BP.STEP_EXECUTION_ID, BP.JOB_EXECUTION_ID, BP.PARTITION_KEY, BP.MASTER_ST
 FROM batch_partitions BP
 WHERE BP.MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND BP.STATUS IN ('PENDING', 'CLAIMED')
-  AND (TIMESTAMPDIFF(SECOND, BP.LAST_UPDATED, NOW()) * 1000) >= :threshold_ms
+  AND (TIMESTAMPDIFF(MICROSECOND, BP.LAST_UPDATED, NOW(3)) / 1000) >= :threshold_ms
   AND NOT EXISTS (SELECT 1 FROM batch_nodes BN WHERE BN.NODE_ID = BP.ASSIGNED_NODE)
 ORDER BY BP.STEP_EXECUTION_ID;
 
 -- name: partition_reassign
 -- P8 as compare-and-set: an orphan goes back to PENDING on another node, only from the node and status it was seen with ('~' stands for no node).
-UPDATE batch_partitions SET ASSIGNED_NODE = :new_node_id, LAST_UPDATED = CURRENT_TIMESTAMP, STATUS = 'PENDING'
+UPDATE batch_partitions SET ASSIGNED_NODE = :new_node_id, LAST_UPDATED = CURRENT_TIMESTAMP(3), STATUS = 'PENDING'
 WHERE JOB_EXECUTION_ID = :job_execution_id AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND STEP_EXECUTION_ID = :step_execution_id AND STATUS = :expected_status
   AND COALESCE(ASSIGNED_NODE, '~') = :old_node_id;
 
 -- name: partition_fail_orphan
 -- A non-transferable orphan ends FAILED, only from the status and node it was seen with.
-UPDATE batch_partitions SET STATUS = 'FAILED', LAST_UPDATED = CURRENT_TIMESTAMP
+UPDATE batch_partitions SET STATUS = 'FAILED', LAST_UPDATED = CURRENT_TIMESTAMP(3)
 WHERE STEP_EXECUTION_ID = :step_execution_id AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND STATUS = :expected_status AND COALESCE(ASSIGNED_NODE, '~') = :old_node_id;
 
 -- name: partition_list
 -- The partitions of a master step with their node, status and heartbeat age.
 SELECT STEP_EXECUTION_ID, JOB_EXECUTION_ID, PARTITION_KEY, ASSIGNED_NODE, STATUS, MASTER_STEP_EXECUTION_ID,
-       IS_TRANSFERABLE, (TIMESTAMPDIFF(SECOND, LAST_UPDATED, NOW()) * 1000) AS AGE_MS
+       IS_TRANSFERABLE, (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED, NOW(3)) / 1000) AS AGE_MS
 FROM batch_partitions WHERE MASTER_STEP_EXECUTION_ID = :master_step_execution_id ORDER BY STEP_EXECUTION_ID;
 
 -- name: phase_event_insert
 -- E1: a phase-timing event of a job, on the database clock.
 INSERT INTO batch_job_phase_events (JOB_EXECUTION_ID, NODE_ID, PHASE, EVENT_TIME)
-VALUES (:job_execution_id, :node_id, :phase, CURRENT_TIMESTAMP);
+VALUES (:job_execution_id, :node_id, :phase, CURRENT_TIMESTAMP(3));
 
 -- name: partition_count_by_status
 -- Partitions per job execution and status, for the observability views and metrics.

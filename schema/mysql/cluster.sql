@@ -6,13 +6,15 @@
 -- MySQL/MariaDB compare table names case-sensitively on Linux (lower_case_table_names=0). The 2.0.x
 -- DDL used upper case here, which its own queries could not find. Spring Batch's tables stay upper
 -- case, so the foreign keys reference BATCH_JOB_EXECUTION / BATCH_STEP_EXECUTION.
--- TIMESTAMP columns hold whole seconds, as in the Java DDL; with explicit_defaults_for_timestamp=OFF
--- the server would give CREATED_TIME an ON UPDATE clause (schema verify reports it).
+-- TIMESTAMP(3) columns hold milliseconds where the Java DDL's TIMESTAMP holds whole seconds, so
+-- heartbeat ages resolve milliseconds; the library's statements work unchanged on them (schema
+-- verify warns about whole-second columns). With explicit_defaults_for_timestamp=OFF the server
+-- would give CREATED_TIME an ON UPDATE clause (schema verify reports it).
 
 CREATE TABLE batch_nodes (
     NODE_ID VARCHAR(200) NOT NULL PRIMARY KEY,
-    CREATED_TIME TIMESTAMP NOT NULL,
-    LAST_UPDATED_TIME TIMESTAMP NOT NULL,
+    CREATED_TIME TIMESTAMP(3) NOT NULL,
+    LAST_UPDATED_TIME TIMESTAMP(3) NOT NULL,
     STATUS VARCHAR(20) NOT NULL,
     HOST_IDENTIFIER VARCHAR(200),
     CURRENT_LOAD BIGINT NOT NULL DEFAULT 0
@@ -24,8 +26,8 @@ CREATE TABLE batch_job_coordination (
     MASTER_STEP_EXECUTION_ID BIGINT NOT NULL,
     MASTER_STEP_NAME VARCHAR(100) NOT NULL,
     STATUS VARCHAR(20) NOT NULL,
-    CREATED_TIME TIMESTAMP NOT NULL,
-    LAST_UPDATED TIMESTAMP NOT NULL,
+    CREATED_TIME TIMESTAMP(3) NOT NULL,
+    LAST_UPDATED TIMESTAMP(3) NOT NULL,
     CONSTRAINT JOB_COORD_FK FOREIGN KEY (JOB_EXECUTION_ID)
         REFERENCES BATCH_JOB_EXECUTION (JOB_EXECUTION_ID)
 ) ENGINE=InnoDB;
@@ -36,7 +38,7 @@ CREATE TABLE batch_partitions (
     partition_key VARCHAR(100) NOT NULL,
     assigned_node VARCHAR(100),
     status VARCHAR(20) NOT NULL CHECK (status IN ('PENDING', 'CLAIMED', 'COMPLETED', 'FAILED')),
-    last_updated TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    last_updated TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3),
     master_step_execution_id BIGINT NOT NULL,
     is_transferable SMALLINT DEFAULT 0,
     CHECK (is_transferable IN (0, 1)),
@@ -54,7 +56,7 @@ CREATE TABLE batch_job_phase_events (
     JOB_EXECUTION_ID BIGINT NOT NULL,
     NODE_ID VARCHAR(200) NOT NULL,
     PHASE VARCHAR(40) NOT NULL,
-    EVENT_TIME TIMESTAMP NOT NULL
+    EVENT_TIME TIMESTAMP(3) NOT NULL
 ) ENGINE=InnoDB;
 
 CREATE INDEX IDX_BATCH_PHASE_EVENTS_JOB ON batch_job_phase_events (JOB_EXECUTION_ID);

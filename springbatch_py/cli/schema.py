@@ -134,11 +134,12 @@ def _verify(args: argparse.Namespace) -> int:
         major = f"Spring Batch {report.major}" if report.major else "Spring Batch (major unknown)"
         generators = f", {report.generator_style} generators" if report.generator_style else ""
         print(f"{db.describe()}: {major}{generators}, cluster tables {report.cluster}")
-        for f in report.findings:
+        for f in [*report.findings, *report.warnings]:
             detail = f"  {f.detail}" if f.detail else ""
             print(f"{f.problem.upper():<9} {f.kind:<17} {f.name}{detail}")
         if report.ok:
-            print(f"OK: {report.checked} objects checked, the schema matches")
+            warned = f" ({len(report.warnings)} warning(s))" if report.warnings else ""
+            print(f"OK: {report.checked} objects checked, the schema matches{warned}")
             return 0
         print(f"FAILED: {len(report.findings)} difference(s), {report.checked} objects checked")
         return 1

@@ -154,10 +154,22 @@ class PartitionStep(Step):
             context[GRID_SIZE_KEY] = Long(0)
             repository.update_execution_context(manager)
         nodes = runtime.store.active_nodes()
-        if runtime.active and runtime.node_id not in {n.node_id for n in nodes}:
-            # This node heartbeats, but a sweep on a clock of whole seconds may have marked it
-            # UNREACHABLE for a moment; it is alive, so it takes its share.
-            nodes.append(ActiveNode(runtime.node_id, runtime.load()))
+        if runtime.can_run(self.worker_name):
+            if runtime.active and runtime.node_id not in {n.node_id for n in nodes}:
+                # This node heartbeats, but a sweep on a clock of whole seconds may have marked
+                # it UNREACHABLE for a moment; it is alive, so it takes its share.
+                nodes.append(ActiveNode(runtime.node_id, runtime.load()))
+        elif others := [n for n in nodes if n.node_id != runtime.node_id]:
+            # This node has no such worker step (a launcher without steps): no share for it.
+            nodes = others
+        else:
+            # Alone, it keeps the partitions, which then fail naming the missing step.
+            log.warning(
+                "step %s: no other ACTIVE node for worker step '%s', which this node lacks",
+                self.name,
+                self.worker_name,
+            )
+            nodes = [ActiveNode(runtime.node_id, runtime.load())]
         contexts = self.partitioner.partition(nodes)
         self._phase(runtime, manager.job_execution.id, "RECEIVED")
         job_execution = manager.job_execution

@@ -172,6 +172,7 @@ class Node:
         self.clock_check = ClockCheck(self.node_id, self.settings, self.db.settings.time_zone)
         self.runtime.wake_worker = self.worker.wake
         self.runtime.load = lambda: self.worker.load
+        self.runtime.can_run = lambda step_name: step_name in self.registry.names()
         self._tickers: list[_Ticker] = []
         self._launches = ThreadPoolExecutor(thread_name_prefix="job")
         self._started = False

@@ -55,6 +55,8 @@ class ClusterRuntime:
     repository: JobRepository
     wake_worker: Callable[[], None] = lambda: None
     load: Callable[[], int] = lambda: 0
+    #: Whether this node has a worker step of that name (a master that lacks it takes no share).
+    can_run: Callable[[str], bool] = lambda step_name: True
     #: set when the node's threads stop (after its partitions drained)
     stopping: threading.Event = field(default_factory=threading.Event)
     #: set when the node begins to leave the cluster (before draining)

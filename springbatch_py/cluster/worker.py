@@ -4,8 +4,10 @@
   PENDING partitions of STARTED jobs as it has free slots, and claims each with a
   compare-and-set; a claim that matches no row (the partition moved or ended meanwhile) is not
   run.
-* The worker step is found by ``MASTER_STEP_NAME`` in a :class:`StepRegistry`; an unknown name
-  fails the partition and its step execution with a message naming the step.
+* The worker step is found by ``MASTER_STEP_NAME`` in a :class:`StepRegistry`. A transferable
+  partition whose step this node lacks is handed back to another ACTIVE node (PENDING there,
+  compare-and-set from this node's claim), each other node tried once; a non-transferable one,
+  or one no other node is left to try, fails with a message naming the step.
 * Each partition's step runs on a pool of ``concurrency-limit-per-node`` threads, through a
   :class:`FencedRepository`: every write of the step (each chunk commit, the final saves) first
   checks, in the same transaction, that the partition is still this node's CLAIMED partition.
@@ -36,7 +38,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -403,6 +405,13 @@ class Worker:
             f"no step named '{task.master_step_name}' is registered on node "
             f"{self.runtime.node_id} (registered: {', '.join(self.registry.names()) or 'none'})"
         )
+        if task.transferable:
+            target = self._hand_back_target(task)
+            if target is not None:
+                self._hand_back(task, running, target, message)
+                return
+            message += "; no other live node is left to try"
+            self._hand_backs().pop(task.step_execution_id, None)
         log.error("partition %s: %s", task.partition_key, message)
         execution.status = BatchStatus.FAILED
         execution.exit_status = ExitStatus("FAILED", message)
@@ -411,6 +420,55 @@ class Worker:
         assert running.fenced is not None
         running.fenced.update(execution)
         self._finish(task, running, failed=True)
+
+    #: How often one node hands the same partition back before it fails it (a bound for
+    #: clusters whose membership keeps changing; otherwise each other node is tried once).
+    MAX_HAND_BACKS = 8
+
+    def _hand_back_target(self, task: PartitionTask) -> str | None:
+        """Another ACTIVE node for a transferable partition this node cannot run: round robin
+        over the nodes this node has not yet handed it to; None when every one was tried (no
+        node may have the step: the partition must not travel forever)."""
+        ledger = self._hand_backs()
+        tried = ledger.setdefault(task.step_execution_id, [])
+        if len(tried) >= self.MAX_HAND_BACKS:
+            return None
+        others = [
+            n.node_id
+            for n in self.runtime.store.active_nodes()
+            if n.node_id != self.runtime.node_id and n.node_id not in tried
+        ]
+        if not others:
+            return None
+        others.sort()
+        target = others[len(ledger) % len(others)]  # rotates as more partitions come back
+        tried.append(target)
+        return target
+
+    def _hand_back(self, task: PartitionTask, running: _Running, target: str, reason: str) -> None:
+        """Give a claimed partition to ``target`` (PENDING there), compare-and-set from this
+        node's claim; its step execution is untouched, for the node that runs it."""
+        running.done = True
+        claimed = replace(task, assigned_node=self.runtime.node_id, status="CLAIMED")
+        if self.runtime.store.reassign(claimed, target):
+            log.warning(
+                "partition %s: %s; handed back to node %s", task.partition_key, reason, target
+            )
+        else:
+            log.warning(
+                "partition %s: %s, and it is no longer this node's claim",
+                task.partition_key,
+                reason,
+            )
+
+    def _hand_backs(self) -> dict[int, list[str]]:
+        """To which nodes this node handed each partition (by step execution id)."""
+        with self._lock:
+            ledger: dict[int, list[str]] | None = getattr(self, "_hand_back_ledger", None)
+            if ledger is None:
+                ledger = {}
+                self._hand_back_ledger = ledger
+            return ledger
 
     def _finish(self, task: PartitionTask, running: _Running, *, failed: bool) -> None:
         running.done = True

@@ -49,7 +49,7 @@ _TYPES: dict[str, dict[str, tuple[int, ...]]] = {
         "VARCHAR": (1,),
         "CHAR": (1,),
         "DATETIME": (1,),
-        "TIMESTAMP": (0,),
+        "TIMESTAMP": (0, 1),  # TIMESTAMP(3): the cluster times, to the millisecond
         "TEXT": (0,),
     },
     "oracle": {
@@ -446,6 +446,10 @@ class _Parser:
             return self.balanced()
         if tok.kind in ("num", "str") or tok.upper in ("NULL", "CURRENT_TIMESTAMP"):
             self.i += 1
+            if tok.upper == "CURRENT_TIMESTAMP" and self.accept("("):
+                precision = self.number()  # CURRENT_TIMESTAMP(3), for a TIMESTAMP(3) column
+                self.expect(")")
+                return f"{tok.text}({precision})"
             return tok.text
         raise self.error("unsupported default value")
 

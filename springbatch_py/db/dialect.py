@@ -55,6 +55,9 @@ class Dialect:
     empty_string_is_null: bool = False
     #: The age expression resolves milliseconds (not whole seconds).
     millisecond_clock: bool = True
+    #: The cluster library's own age expression (its Java nodes' sweeps) resolves milliseconds
+    #: too; in a mixed cluster the coarser of the two sets the safe thresholds.
+    library_millisecond_clock: bool = True
     #: Heartbeat ages depend on the session time zone, so nodes must share one.
     zone_sensitive_clock: bool = False
     #: Table names compare case-sensitively (MySQL/MariaDB with lower_case_table_names=0).
@@ -127,6 +130,12 @@ class Dialect:
         if kind is Kind.CLOB:
             return "CLOB"
         return "SMALLINT"
+
+    def coarse_column_type(self, column_type: ColumnType, family: Family) -> str | None:
+        """A type that other DDL (the cluster library's) declares for a model column where this
+        project declares a finer one: it works, less precisely, so ``schema verify`` warns
+        about it instead of failing. None when there is no such type."""
+        return None
 
     def normalize_type(self, type_text: str) -> str:
         """Canonical spelling of a type, from DDL text or a reflected type's compiled text."""

@@ -7,6 +7,7 @@ Spring Batch 5.x and 6.0 differ in the job-instance generator (``BATCH_JOB_SEQ``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,8 @@ from springbatch_py.errors import (
     MixedSchemaError,
     SchemaError,
 )
+
+log = logging.getLogger(__name__)
 
 GeneratorStyle = Literal["sequence", "table"]
 
@@ -115,8 +118,13 @@ def require_schema(db: Database) -> SchemaInfo:
 CLUSTER_TABLES = ("BATCH_NODES", "BATCH_JOB_COORDINATION", "BATCH_PARTITIONS")
 
 
+#: Liveness thresholds that held on whole-second cluster columns under load (3 s / 5 s did not).
+WHOLE_SECOND_THRESHOLDS_MS = (8000, 12000)
+
+
 def require_cluster_schema(db: Database) -> None:
-    """Refuse a database without the cluster tables, naming what is missing."""
+    """Refuse a database without the cluster tables, naming what is missing; warn when their
+    times are whole seconds (the cluster library's DDL on MySQL/MariaDB)."""
     with db.connect() as connection:
         inventory = reflect(connection, db.dialect)
     missing = [n for n in CLUSTER_TABLES if inventory.find_table_any_case(n) is None]
@@ -125,6 +133,39 @@ def require_cluster_schema(db: Database) -> None:
             f"no cluster tables in {db.url} (missing {', '.join(missing)}); "
             "create them with: springbatch-py schema create"
         )
+    coarse = coarse_cluster_columns(inventory, db.dialect)
+    if coarse:
+        log.warning(
+            "%s: %s %s whole seconds; %s",
+            db.url,
+            ", ".join(coarse),
+            "holds" if len(coarse) == 1 else "hold",
+            WHOLE_SECONDS_ADVICE,
+        )
+
+
+#: What to do about cluster columns of whole seconds.
+WHOLE_SECONDS_ADVICE = (
+    "heartbeat ages read up to a second too old, so keep unreachable-node-threshold >= "
+    f"{WHOLE_SECOND_THRESHOLDS_MS[0]} ms and node-cleanup-threshold >= "
+    f"{WHOLE_SECOND_THRESHOLDS_MS[1]} ms, or recreate the cluster tables with "
+    "springbatch-py schema create (fractional seconds, which the Java nodes use unchanged)"
+)
+
+
+def coarse_cluster_columns(inventory: Inventory, dialect: Dialect) -> list[str]:
+    """Cluster columns declared with a coarser type than this project's DDL (whole seconds)."""
+    found: list[str] = []
+    for table in model.CLUSTER_TABLES:
+        actual = inventory.find_table_any_case(dialect.table_name(table.name, table.family))
+        if actual is None:
+            continue
+        for column in table.columns:
+            coarse = dialect.coarse_column_type(column.type_for(dialect.name), table.family)
+            reflected = actual.columns.get(column.name.upper())
+            if coarse is not None and reflected is not None and reflected.type_text == coarse:
+                found.append(f"{actual.name}.{column.name}")
+    return found
 
 
 # -- reports -----------------------------------------------------------------------------------
@@ -160,7 +201,7 @@ class ChangeReport:
 class Finding:
     """One difference between the database and the expected schema."""
 
-    problem: Literal["missing", "extra", "mismatch"]
+    problem: Literal["missing", "extra", "mismatch", "warning"]
     kind: str
     name: str
     detail: str = ""
@@ -176,6 +217,8 @@ class VerifyReport:
     cluster: str
     checked: int = 0
     findings: list[Finding] = field(default_factory=list)
+    #: What works but is worth knowing (e.g. cluster times of whole seconds); not a failure.
+    warnings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -191,6 +234,10 @@ class VerifyReport:
     ) -> None:
         """Record a finding."""
         self.findings.append(Finding(problem, kind, name, detail))
+
+    def warn(self, kind: str, name: str, detail: str) -> None:
+        """Record a warning (the schema still matches)."""
+        self.warnings.append(Finding("warning", kind, name, detail))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -466,7 +513,15 @@ def _verify_columns(
             )
             continue
         expected_type = dialect.column_type(column.type_for(dialect.name), table.family)
-        if found.type_text != expected_type:
+        coarse = dialect.coarse_column_type(column.type_for(dialect.name), table.family)
+        if found.type_text != expected_type and found.type_text == coarse:
+            report.warn(
+                "type",
+                where,
+                f"{found.type_text} holds whole seconds ({expected_type} in this project's "
+                f"DDL): {WHOLE_SECONDS_ADVICE}",
+            )
+        elif found.type_text != expected_type:
             report.add(
                 "mismatch", "type", where, f"expected {expected_type}, found {found.type_text}"
             )

@@ -175,8 +175,8 @@ def collect(reader: ClusterReader, window: int = DEFAULT_WINDOW) -> list[MetricF
     age = MetricFamily(
         "springbatch_cluster_node_heartbeat_age_seconds",
         "gauge",
-        "Seconds since each node's last heartbeat, on the database clock (MySQL, MariaDB and "
-        "Oracle count whole seconds).",
+        "Seconds since each node's last heartbeat, on the database clock (Oracle, and MySQL "
+        "or MariaDB on the cluster library's TIMESTAMP columns, count whole seconds).",
     )
     load = MetricFamily(
         "springbatch_cluster_node_load",

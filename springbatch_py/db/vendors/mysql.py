@@ -30,8 +30,12 @@ class MySQLDialect(Dialect):
     # The cluster DDL and every coordination statement spell these tables in lower case, and
     # MySQL compares table names case-sensitively on Linux.
     cluster_tables_lower_case: ClassVar[bool] = True
-    # TIMESTAMPDIFF(SECOND, ...) truncates to whole seconds (and the cluster columns hold seconds).
-    millisecond_clock = False
+    # Ages are TIMESTAMPDIFF(MICROSECOND, ...) / 1000 against NOW(3): milliseconds on this
+    # project's TIMESTAMP(3) cluster columns. The cluster library's DDL declares TIMESTAMP (whole
+    # seconds): there the ages are whole seconds too, and schema verify warns.
+    millisecond_clock = True
+    # The library's TIMESTAMPDIFF(SECOND, ..., NOW()) truncates, whatever the columns hold.
+    library_millisecond_clock = False
     case_sensitive_table_names = True
 
     @classmethod
@@ -40,8 +44,11 @@ class MySQLDialect(Dialect):
         zone = "+00:00" if time_zone.key in ("UTC", "Etc/UTC", "Etc/UCT", "UCT") else time_zone.key
         return [f"SET time_zone = '{zone}'"]
 
+    def now_sql(self) -> str:
+        return "CURRENT_TIMESTAMP(3)"
+
     def age_ms_sql(self, column: str) -> str:
-        return f"(TIMESTAMPDIFF(SECOND, {column}, NOW()) * 1000)"
+        return f"(TIMESTAMPDIFF(MICROSECOND, {column}, NOW(3)) / 1000)"
 
     def is_transient_error(self, error: BaseException) -> bool:
         # 1213: deadlock (SERIALIZABLE reads take shared locks); 1205: lock wait timeout.
@@ -67,12 +74,18 @@ class MySQLDialect(Dialect):
 
     def column_type(self, column_type: ColumnType, family: Family) -> str:
         if column_type.kind is Kind.TIMESTAMP:
-            # Spring Batch uses DATETIME(6) (a wall clock, microseconds); the cluster library uses
-            # TIMESTAMP (UTC-stored, converted by the session zone, whole seconds).
-            return "DATETIME(6)" if family == "batch" else "TIMESTAMP"
+            # Spring Batch uses DATETIME(6) (a wall clock, microseconds); the cluster tables use
+            # TIMESTAMP (UTC-stored, converted by the session zone), to the millisecond here
+            # where the cluster library's DDL keeps whole seconds (see coarse_column_type).
+            return "DATETIME(6)" if family == "batch" else "TIMESTAMP(3)"
         if column_type.kind is Kind.CLOB:
             return "TEXT"
         return super().column_type(column_type, family)
+
+    def coarse_column_type(self, column_type: ColumnType, family: Family) -> str | None:
+        if column_type.kind is Kind.TIMESTAMP and family == "cluster":
+            return "TIMESTAMP"  # the cluster library's DDL: whole seconds
+        return None
 
     def normalize_type(self, type_text: str) -> str:
         text = super().normalize_type(type_text)

@@ -33,6 +33,7 @@ class OracleDialect(Dialect):
     empty_string_is_null = True
     # The cluster's age expression casts to DATE, which drops fractions of a second.
     millisecond_clock = False
+    library_millisecond_clock = False
     # A partition's last_updated defaults to the session-zone CURRENT_TIMESTAMP.
     zone_sensitive_clock = True
 

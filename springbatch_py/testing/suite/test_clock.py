@@ -8,6 +8,7 @@ age expression.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,8 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.db import model
 from springbatch_py.db.database import Database, database_now
-from springbatch_py.db.schema import create_schema
+from springbatch_py.db.schema import create_schema, require_cluster_schema, verify_schema
 from springbatch_py.db.settings import DatabaseSettings
 from springbatch_py.errors import ConfigurationError
 
@@ -99,3 +102,75 @@ def test_named_zone_error_is_one_clear_line(engine: str, database_url: str) -> N
         now = database_now(db, connection)
     expected = datetime.now(ZoneInfo("Asia/Kathmandu")).replace(tzinfo=None)
     assert abs(now - expected) < timedelta(seconds=5)
+
+
+def _two_heartbeats_250_ms_apart(db: Database) -> tuple[float, float]:
+    """Two node rows whose heartbeats are 250 ms apart; their ages, read by the cluster's own
+    statement (one statement, so one reading of the database clock)."""
+    nodes = db.dialect.table_name("BATCH_NODES", "cluster")
+    with db.begin() as connection:
+        now = database_now(db, connection)
+        base = (now - timedelta(seconds=3)).replace(microsecond=0) + timedelta(milliseconds=600)
+        for node_id, when in (("older", base), ("newer", base + timedelta(milliseconds=250))):
+            connection.execute(
+                sa.text(
+                    f"INSERT INTO {nodes} (NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, "
+                    "CURRENT_LOAD) VALUES (:node_id, :t, :t, 'ACTIVE', 0)"
+                ),
+                {"node_id": node_id, "t": db.dialect.bind_timestamp(when)},
+            )
+    ages = {row.node_id: row.heartbeat_age_ms for row in ClusterStore(db).all_nodes()}
+    return ages["older"], ages["newer"]
+
+
+@pytest.mark.engines("sqlite", "postgresql", "mariadb", "mysql")  # Oracle's ages: whole seconds
+def test_heartbeat_ages_resolve_milliseconds_with_the_project_ddl(database: Database) -> None:
+    """With this project's cluster DDL the ages the sweeps compare have sub-second precision
+    (on MySQL/MariaDB: TIMESTAMP(3) columns, TIMESTAMPDIFF in microseconds), so short liveness
+    thresholds do not evict live nodes."""
+    assert database.dialect.millisecond_clock
+    create_schema(database, major=6)
+    older, newer = _two_heartbeats_250_ms_apart(database)
+    assert abs((older - newer) - 250) <= 1, (older, newer)
+    assert 2000 < older < 60_000, older  # plausible: about 3 s, plus a loaded machine's delay
+
+
+def _coarsen_cluster_columns(db: Database) -> list[str]:
+    """Give the cluster tables the cluster library's coarser column types (its DDL); the
+    columns changed, as ``table.column``."""
+    dialect, changed = db.dialect, []
+    with db.begin() as connection:
+        for table in model.CLUSTER_TABLES:
+            name = dialect.table_name(table.name, table.family)
+            for column in table.columns:
+                coarse = dialect.coarse_column_type(column.type_for(dialect.name), table.family)
+                if coarse is None:
+                    continue
+                null = "NULL" if column.nullable else "NOT NULL"
+                connection.execute(
+                    sa.text(f"ALTER TABLE {name} MODIFY {column.name} {coarse} {null}")
+                )
+                changed.append(f"{name}.{column.name}")
+    return changed
+
+
+def test_verify_warns_about_whole_second_cluster_columns(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cluster library's DDL (TIMESTAMP of whole seconds on MySQL/MariaDB) still works:
+    ``schema verify`` passes with a warning per column, a node warns when it starts, and the
+    ages are then whole seconds."""
+    create_schema(database, major=6)
+    assert verify_schema(database).warnings == []
+    changed = _coarsen_cluster_columns(database)
+    if not changed:
+        pytest.skip(f"{database.dialect.product}: no coarser cluster column type is known")
+    report = verify_schema(database)
+    assert report.ok, report.findings
+    assert sorted(w.name for w in report.warnings) == sorted(changed)
+    assert all("whole seconds" in w.detail for w in report.warnings)
+    with caplog.at_level(logging.WARNING, logger="springbatch_py.db.schema"):
+        require_cluster_schema(database)
+    assert "whole seconds" in caplog.text and "unreachable-node-threshold" in caplog.text
+    older, newer = _two_heartbeats_250_ms_apart(database)
+    assert (older - newer) % 1000 == 0, (older, newer)  # no fraction survives

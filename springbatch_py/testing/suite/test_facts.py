@@ -71,7 +71,9 @@ PHYSICAL = {
         "v": "VARCHAR({n})",
         "c": "CHAR({n})",
         "t": "DATETIME(6)",
-        "T": "TIMESTAMP",
+        # The facts' TIMESTAMP holds whole seconds; springbatch-py declares milliseconds, so
+        # heartbeat ages resolve them (the library's statements work unchanged on it).
+        "T": "TIMESTAMP(3)",
         "x": "TEXT",
         "f": "SMALLINT",
     },
