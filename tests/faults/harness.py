@@ -144,7 +144,7 @@ class Monitor(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 self.poll()
-            except sa.exc.DBAPIError:
+            except Exception:
                 self.errors += 1  # the database is restarting or frozen: poll again later
             self._stop_event.wait(self.interval)
 
@@ -207,6 +207,8 @@ class Harness:
         self.others: list[Proc] = []
         self.load_processes: list[subprocess.Popen[bytes]] = []
         self.notes: list[str] = []
+        #: promises a scenario saw broken while it injected its fault
+        self.stuck: list[str] = []
         self.monitor = Monitor(self.url, self.partitions_table)
         self._spawned = 0
 
@@ -365,6 +367,14 @@ class Harness:
         with self.db.connect() as c:
             rows = c.execute(sa.text("SELECT partition_key, item, node_id FROM audit_items")).all()
         return [(str(k), int(i), str(n)) for k, i, n in rows]
+
+    def open_partitions(self) -> int:
+        with self.db.connect() as c:
+            sql = (
+                f"SELECT COUNT(*) FROM {self.partitions_table} "
+                "WHERE status IN ('PENDING', 'CLAIMED')"
+            )
+            return int(c.execute(sa.text(sql)).scalar() or 0)
 
     def live_nodes(self) -> list[str]:
         with self.db.connect() as c:

@@ -8,7 +8,8 @@ the run's seed), then the run waits, bounded, for the job to end and judges the 
 ``worker-kill``        ``kill -9`` of one or two random workers, replacements started at once
 ``worker-freeze``      ``SIGSTOP`` of a random worker until it was evicted, then ``SIGCONT``
 ``worker-fence``       a worker frozen inside the fence window (partition row updated and
-                       locked, chunk not committed) until it was evicted, then ``SIGCONT``
+                       locked, chunk not committed) and another killed: every partition
+                       but the locked one must end while it is frozen; then ``SIGCONT``
 ``master-kill``        ``kill -9`` of the ``launch`` process (the job's master)
 ``master-freeze``      ``SIGSTOP`` of ``launch`` until it was evicted, then ``SIGCONT``
 ``launch-sigint``      Ctrl-C (``SIGINT``) to ``launch``
@@ -128,8 +129,10 @@ def worker_freeze(h: Harness) -> float:
 
 
 def worker_fence(h: Harness) -> float:
-    busy = [w for w in h.workers if w.alive()]
-    victim = h.rng.choice(busy)
+    """Freeze a worker inside the fence window; on servers with row locks, also kill another
+    worker: its partitions must move while the frozen one's row stays locked."""
+    alive = [w for w in h.workers if w.alive()]
+    victim = h.rng.choice(alive)
     inside = h.signals / f"fence-in-{victim.label}"
     (h.signals / f"fence-arm-{victim.label}").write_text("")
     try:
@@ -139,7 +142,28 @@ def worker_fence(h: Harness) -> float:
         h.notes.append(f"{victim.label} never entered the fence window: frozen outside it")
     at = time.monotonic()
     victim.signal(signal.SIGSTOP)
-    _hold_until_evicted(h, victim)
+    if h.server.engine == "sqlite":
+        # The frozen chunk holds the database's only write lock: nobody can evict the node,
+        # every writer waits. A stall of a known length, then.
+        time.sleep((h.timings.cleanup + h.timings.unreachable) / 1000 + 1.0)
+        victim.signal(signal.SIGCONT)
+        return at
+    others = [w for w in alive if w is not victim]
+    if others:
+        other = h.rng.choice(others)
+        other.signal(signal.SIGKILL)
+        other.popen.wait(10)
+        h.spawn_worker(wait=False)
+    limit = (h.timings.cleanup + 2 * h.timings.unreachable) / 1000 + 40
+    try:
+        # Everything but the locked partition ends while the victim stays frozen.
+        wait_for(lambda: h.open_partitions() <= 1, limit, "the partitions not locked to end", 0.2)
+    except AssertionError:
+        h.stuck.append(
+            f"{h.open_partitions()} partition(s) still open {limit:.0f}s after {victim.label} "
+            "froze inside the fence window (one locked row blocks the others)"
+        )
+    victim.signal(signal.SIGCONT)
     return at
 
 
@@ -279,6 +303,7 @@ def run_scenario(
             result.notes.append(f"judging failed: {type(exc).__name__}: {exc}")
         h.close()
         result.notes += h.notes
+        result.hung += h.stuck
         result.elapsed = time.monotonic() - started
         result.load = os.getloadavg()[0]
         result.folder = str(folder)
