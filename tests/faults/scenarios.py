@@ -320,6 +320,7 @@ def _wait_for_the_job(
     remaining = max(5.0, fault_at + bound - time.monotonic())
     status = h.wait_terminal(execution_id, remaining)
     if status is None:
+        result.restart = "not attempted: the job never ended"
         result.hung.append(
             f"job execution {execution_id} not terminal {bound:.0f}s after the fault"
         )

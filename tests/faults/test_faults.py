@@ -41,6 +41,7 @@ KNOWN: dict[tuple[str, str | None], str] = {
     ("launch-sigint", None): D8,
     ("launch-sigterm", None): D8,
     ("db-restart", None): f"{D2}; {D5}",
+    ("db-stall-short", "sqlite"): D5,
     ("db-stall-long", None): f"{D7}; {D1}; {D3}; {D5}",
     ("cpu-load", None): f"{D1}; {D2}; {D5}; {D6}; {D10}",
 }
