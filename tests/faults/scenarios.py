@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -274,6 +275,7 @@ def run_scenario(
     rng = random.Random(f"{scenario.name}:{server.engine}:{seed}")
     size = size or JobSize()
     timings: Timings = timings_for(server.engine, tight=scenario.tight)
+    own_folder = folder is None
     folder = folder or Path(tempfile.mkdtemp(prefix=f"faults-{scenario.name}-"))
     started = time.monotonic()
     h = Harness(
@@ -309,6 +311,8 @@ def run_scenario(
         result.elapsed = time.monotonic() - started
         result.load = os.getloadavg()[0]
         result.folder = str(folder)
+    if own_folder and result.ok:
+        shutil.rmtree(folder, ignore_errors=True)  # the logs are kept for broken promises only
     return result
 
 
