@@ -177,7 +177,11 @@ class ClusterStore:
         except DBAPIError as exc:
             if not self.dialect.is_lock_timeout(exc):
                 raise
-            log.info("%s: a row is locked by another transaction; tried again later", name)
+            log.info(
+                "%s: a row is locked by another transaction; tried again later (%s)",
+                name,
+                ", ".join(f"{k}={v}" for k, v in sorted(params.items()) if k.endswith("_id")),
+            )
             return None
 
     @staticmethod
@@ -405,6 +409,24 @@ class ClusterStore:
             write=True,
         )
         return result.rowcounts[0] == 1
+
+    def claim_partition(self, task: PartitionTask, node_id: str) -> bool:
+        """P3 from PENDING to CLAIMED for this node, with a bounded lock wait: False when the
+        partition moved or ended meanwhile, or when its row (or, on InnoDB, a neighbouring index
+        entry) stayed locked by a frozen node's transaction for :attr:`lock_timeout_ms`; a
+        partition still PENDING for this node is claimed at a later poll."""
+        result = self._run_bounded(
+            "partition_transition",
+            {
+                "step_execution_id": task.step_execution_id,
+                "job_execution_id": task.job_execution_id,
+                "master_step_execution_id": task.master_step_execution_id,
+                "node_id": node_id,
+                "expected_status": "PENDING",
+                "status": "CLAIMED",
+            },
+        )
+        return result is not None and result.rowcounts[-1] == 1
 
     def refresh_partition(
         self, step_execution_id: int, node_id: str, *, connection: Connection | None = None

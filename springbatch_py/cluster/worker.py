@@ -43,6 +43,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from springbatch_py.cluster.partitioner import ClusterError
 from springbatch_py.cluster.runtime import ClusterRuntime, GaveUpError
@@ -326,8 +327,20 @@ class Worker:
         store, node_id = self.runtime.store, self.runtime.node_id
         started = 0
         for task in store.fetch_assigned(node_id, free):
-            if not store.transition_partition(task, node_id, "PENDING", "CLAIMED"):
-                log.info("partition %s moved before this node claimed it", task.partition_key)
+            try:
+                claimed = store.claim_partition(task, node_id)
+            except DBAPIError as exc:
+                if not store.dialect.is_transient(exc):
+                    raise
+                # A deadlock with another node's transaction: the partition is still PENDING
+                # for this node and is claimed at a later poll.
+                log.info("claiming partition %s failed for now: %s", task.partition_key, exc.orig)
+                continue
+            if not claimed:
+                log.info(
+                    "partition %s not claimed: it moved, or its row is locked for now",
+                    task.partition_key,
+                )
                 continue
             with self._lock:
                 self._running[task.step_execution_id] = _Running(task)

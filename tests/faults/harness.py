@@ -376,6 +376,26 @@ class Harness:
             )
             return int(c.execute(sa.text(sql)).scalar() or 0)
 
+    def open_partition_ids(self) -> set[int]:
+        """Step execution ids of the partitions still PENDING or CLAIMED."""
+        return {p for p, _ in self._partitions_of("status IN ('PENDING', 'CLAIMED')")}
+
+    def claimed_by(self, label: str) -> set[int]:
+        """Step execution ids of the partitions the worker ``label`` holds CLAIMED."""
+        return {
+            p
+            for p, node in self._partitions_of("status = 'CLAIMED'")
+            if node.startswith(f"{label}-")
+        }
+
+    def _partitions_of(self, where: str) -> list[tuple[int, str]]:
+        with self.db.connect() as c:
+            sql = (
+                f"SELECT step_execution_id, assigned_node FROM {self.partitions_table} "
+                f"WHERE {where}"
+            )
+            return [(int(p), str(n or "")) for p, n in c.execute(sa.text(sql)).all()]
+
     def live_nodes(self) -> list[str]:
         with self.db.connect() as c:
             rows = c.execute(sa.text(f"SELECT NODE_ID FROM {self.nodes_table}")).all()

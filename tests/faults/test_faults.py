@@ -19,6 +19,7 @@ SEED = 7
 SIZE = JobSize(partitions=8, items=30, delay_ms=20)
 BOUND = 45.0
 
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_fault(server: Server, name: str) -> None:
