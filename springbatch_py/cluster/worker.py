@@ -261,6 +261,8 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=self.limit, thread_name_prefix="partition")
         self._running: dict[int, _Running] = {}
         self._left_claimed: dict[int, PartitionTask] = {}
+        #: item counts as of the last commit of partitions resumed in place (by step execution)
+        self._resume_counts: dict[int, dict[str, int]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._idle = threading.Condition(self._lock)
@@ -384,6 +386,13 @@ class Worker:
             raise ClusterError(
                 f"no step execution {task.step_execution_id} for {task.partition_key}"
             )
+        with self._lock:
+            counts = self._resume_counts.pop(task.step_execution_id, None)
+        if counts is not None:
+            # Resumed in place after a chunk failed while the database was away: its saved
+            # counts include the rolled-back chunk's reads, which this run reads again.
+            for name, value in counts.items():
+                setattr(execution, name, value)
         running.execution = execution
         running.fenced = fenced = FencedRepository(self.runtime, task)
         with tracing.partition_span(
@@ -496,6 +505,8 @@ class Worker:
             # has its result: it is recorded whatever this node's status.)
             with self._lock:
                 self._left_claimed[task.step_execution_id] = task
+                if running.execution is not None and running.execution.committed_counts:
+                    self._resume_counts[task.step_execution_id] = running.execution.committed_counts
             log.warning("partition %s left CLAIMED while this node is fenced", task.partition_key)
             if self.runtime.active:
                 self.release_left_claimed()
@@ -577,6 +588,9 @@ class Worker:
                     task, self.runtime.node_id, "CLAIMED", "PENDING"
                 ):
                     released += 1
+                else:  # moved meanwhile: its new owner resumes from the stored counts
+                    with self._lock:
+                        self._resume_counts.pop(task.step_execution_id, None)
             except Exception:
                 with self._lock:  # tried again at the next heartbeat that succeeds
                     for left in tasks[index:]:

@@ -131,6 +131,10 @@ class StepExecution:
     execution_context: ExecutionContext = field(default_factory=ExecutionContext)
     failure_exceptions: list[BaseException] = field(default_factory=list)
     terminate_only: bool = False
+    #: The item counts as of the last committed chunk, set when a chunk's failure ended the step
+    #: (its saved counts include that chunk's reads, as Java's do); not stored. A partition
+    #: resumed in the same execution starts again from these.
+    committed_counts: dict[str, int] | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         return (

@@ -330,6 +330,9 @@ class ChunkLoopStep(Step):
                 step_execution.rollback_count += 1
                 self.listeners.call("after_chunk_error", chunk_context)
                 if not self.continue_after(exc, step_execution):
+                    # The saved counts keep the failed chunk's reads (Java's), but whoever
+                    # resumes this very execution must start from the last commit.
+                    step_execution.committed_counts = committed.item_counts()
                     raise
                 continue
             self.listeners.call("after_chunk", chunk_context)
@@ -442,6 +445,10 @@ class _Committed:
             step_execution.commit_count,
             tuple(getattr(step_execution, name) for name in _ITEM_COUNTS),
         )
+
+    def item_counts(self) -> dict[str, int]:
+        """The item counts, by attribute name."""
+        return dict(zip(_ITEM_COUNTS, self.counts, strict=True))
 
     def restore(self, step_execution: StepExecution, *, counts: bool) -> None:
         """Back to this state; with ``counts``, the item counts too (a chunk whose commit
