@@ -19,6 +19,7 @@ from springbatch_py.db import detect
 from springbatch_py.db.dialect import Dialect
 from springbatch_py.db.settings import DatabaseSettings
 from springbatch_py.db.statements import StatementCatalog, load_catalog
+from springbatch_py.db.vendors import sqlite_transactions
 from springbatch_py.errors import ConfigurationError, DatabaseUnavailableError
 
 #: The driver springbatch-py uses for each backend.
@@ -37,6 +38,9 @@ DRIVER_EXTRAS: dict[str, str] = {
     "mariadb": "mysql",
     "oracle": "oracle",
 }
+
+#: How long an SQLite statement or ``BEGIN IMMEDIATE`` waits for another process's lock.
+SQLITE_BUSY_TIMEOUT_S = 30.0
 
 _EXAMPLE = "for example sqlite:///springbatch.db or postgresql+psycopg://user@host:5432/db"
 
@@ -202,7 +206,7 @@ def create_engine(
                 f"folder {path.parent} for the SQLite file does not exist"
             )
         # Several node processes share one file: wait for locks rather than fail at once.
-        connect_args.setdefault("timeout", 30)
+        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
     elif backend in ("postgresql", "mysql", "mariadb"):
         connect_args.setdefault("connect_timeout", 10)
     elif backend == "oracle":
@@ -220,12 +224,18 @@ def create_engine(
         raise ConfigurationError(
             f"the {backend} driver ({DRIVERS[backend]}) cannot be loaded ({one_line(exc)}): {hint}"
         ) from None
-    install_session_settings(engine, settings)
+    busy_timeout_s = float(connect_args.get("timeout", SQLITE_BUSY_TIMEOUT_S))
+    install_session_settings(engine, settings, busy_timeout_s=busy_timeout_s)
     return engine
 
 
-def install_session_settings(engine: Engine, settings: DatabaseSettings) -> None:
-    """Apply the session settings to every new connection of ``engine``."""
+def install_session_settings(
+    engine: Engine, settings: DatabaseSettings, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S
+) -> None:
+    """Apply the session settings to every new connection of ``engine``.
+
+    ``busy_timeout_s`` (SQLite) bounds how long a transaction waits for the write lock.
+    """
     vendor = detect.vendor_for_backend(engine.dialect.name)
     setup = vendor.session_setup_sql(settings.zone)
 
@@ -256,48 +266,8 @@ def install_session_settings(engine: Engine, settings: DatabaseSettings) -> None
         dbapi_connection.commit()
 
     if engine.dialect.name == "sqlite":
-        _install_sqlite_transactions(engine)
-
-
-_PENDING_BEGIN = "springbatch_pending_begin"
-
-
-def _install_sqlite_transactions(engine: Engine) -> None:
-    """SQLite transactions as springbatch-py needs them.
-
-    Write transactions ask for ``BEGIN IMMEDIATE``: taking the write lock up front lets a second
-    writer wait (busy timeout) instead of failing when it upgrades a read lock. The BEGIN is sent
-    just before the transaction's first statement, not when it opens: SQLite has one write lock
-    for the whole file, and a chunk's transaction opens before its items are read and processed;
-    holding the lock through that work would starve every other process (heartbeats included).
-    """
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "")
-        if mode not in ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
-            raise ValueError(f"sqlite_begin={mode!r}")
-        connection.info[_PENDING_BEGIN] = f"BEGIN {mode}".strip()
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before_execute(
-        connection: Connection,
-        cursor: Any,
-        statement: str,
-        parameters: Any,
-        context: Any,
-        executemany: bool,
-    ) -> None:
-        begin = connection.info.pop(_PENDING_BEGIN, None)
-        if begin is not None:
-            cursor.execute(begin)
-
-    def _forget(connection: Connection) -> None:
-        # A transaction that ran no statement never began on the server.
-        connection.info.pop(_PENDING_BEGIN, None)
-
-    event.listen(engine, "commit", _forget)
-    event.listen(engine, "rollback", _forget)
+        # Transactions that may write begin IMMEDIATE, waiting for the write lock fairly.
+        sqlite_transactions.install(engine, busy_timeout_s)
 
 
 class Database:

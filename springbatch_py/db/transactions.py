@@ -31,8 +31,10 @@ def current(db: Database) -> Connection | None:
 def new_transaction(db: Database, *, serializable: bool = False) -> Iterator[Connection]:
     """Begin a transaction of its own (REQUIRES_NEW); it becomes the current one inside.
 
-    ``serializable`` asks for SERIALIZABLE isolation (SQLite: ``BEGIN IMMEDIATE``, which takes
-    the write lock at once; its transactions are serializable anyway).
+    ``serializable`` asks for SERIALIZABLE isolation. On SQLite every transaction begun here
+    starts with ``BEGIN IMMEDIATE`` (its transactions are serializable anyway): it may write, and
+    a transaction that read first could not wait for the write lock (see
+    :mod:`springbatch_py.db.vendors.sqlite_transactions`).
     """
     connection = db.engine.connect()
     options: dict[str, str] = {"sqlite_begin": "IMMEDIATE"}
@@ -67,5 +69,7 @@ def reading(db: Database) -> Iterator[Connection]:
     if joined is not None:
         yield joined
         return
-    with db.engine.connect() as connection:
+    # SQLite: a read-only snapshot; a write would have to take the write lock first (see
+    # springbatch_py.db.vendors.sqlite_transactions), so only a transaction above writes.
+    with db.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
         yield connection

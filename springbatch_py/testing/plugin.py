@@ -19,6 +19,9 @@ schema of each Spring Batch major) and ``target`` (a table with a primary key fo
 
 Use it with ``-p springbatch_py.testing.plugin`` (or ``pytest_plugins`` in a root
 ``conftest.py``); the dialect conformance suite is :mod:`springbatch_py.testing.suite`.
+
+Under pytest-xdist each worker process has its own providers (and scratch databases); each
+worker sends what it found and ran to the controller, which prints one summary for the run.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any, TypedDict
 
 import pytest
 import sqlalchemy as sa
@@ -43,6 +47,20 @@ _SELECTED = pytest.StashKey[list[str]]()
 _providers: dict[str, Provider] = {}
 _ran: Counter[str] = Counter()
 _skipped: Counter[str] = Counter()
+#: What the xdist workers reported, per engine (on the controller).
+_from_workers: dict[str, EngineReport] = {}
+_WORKER_OUTPUT = "springbatch_engines"
+
+
+class EngineReport(TypedDict):
+    """What one process (or, merged, the whole run) found and ran on one engine."""
+
+    available: bool
+    reason: str
+    source: str
+    created: int
+    ran: int
+    skipped: int
 
 
 def _names(text: str | None, what: str) -> list[str]:
@@ -175,27 +193,70 @@ def target(database: Database) -> sa.Table:
     return table
 
 
+def _local_reports() -> dict[str, EngineReport]:
+    return {
+        name: EngineReport(
+            available=found.available,
+            reason=found.reason,
+            source=found.source,
+            created=found.created,
+            ran=_ran[name],
+            skipped=_skipped[name],
+        )
+        for name, found in _providers.items()
+    }
+
+
+def _merge(into: dict[str, EngineReport], reports: dict[str, EngineReport]) -> None:
+    for name, report in reports.items():
+        seen = into.get(name)
+        if seen is None:
+            into[name] = EngineReport(**report)
+            continue
+        if report["available"] and not seen["available"]:
+            seen["available"], seen["source"], seen["reason"] = True, report["source"], ""
+        seen["created"] += report["created"]
+        seen["ran"] += report["ran"]
+        seen["skipped"] += report["skipped"]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
+    if output is not None:  # an xdist worker: the controller prints the summary
+        output[_WORKER_OUTPUT] = _local_reports()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist: collect a finished worker's engine report."""
+    _merge(_from_workers, getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT, {}))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _providers:
+    reports: dict[str, EngineReport] = {}
+    _merge(reports, _local_reports())
+    _merge(reports, _from_workers)
+    if not reports:
         return
     write = terminalreporter.write_line
     terminalreporter.section("springbatch-py engines")
     required = required_engines()
     for name in ENGINES:
-        found = _providers.get(name)
+        found = reports.get(name)
         if found is None:
             write(f"  {name:<11} not requested")
-        elif found.available:
+        elif found["available"]:
             write(
-                f"  {name:<11} ran {_ran[name]:>4} test(s) on {found.created:>4} database(s)  "
-                f"{found.source}"
+                f"  {name:<11} ran {found['ran']:>4} test(s) on {found['created']:>4} "
+                f"database(s)  {found['source']}"
             )
         else:
             flag = "  (REQUIRED)" if name in required else ""
-            write(f"  {name:<11} skipped {_skipped[name]:>4}: {found.reason}{flag}")
+            write(f"  {name:<11} skipped {found['skipped']:>4}: {found['reason']}{flag}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     for found in _providers.values():
         found.close()
     _providers.clear()
+    _from_workers.clear()

@@ -1,6 +1,6 @@
 """Clusters of real OS processes on every engine: distribution, exactly-once, failover, fencing.
 
-Timings are scaled down (heartbeat 200 ms, eviction after 2 s; see ``app.SETTINGS``).
+Timings are scaled down (heartbeat 200 ms, eviction after 6 s; see ``app.SETTINGS``).
 """
 
 from __future__ import annotations

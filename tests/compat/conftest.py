@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.compat.jvm import REQUIRE_ENV, Harness, LineService, Unavailable, build, required
 
 
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this run that every pytest-xdist worker sees (each has its own basetemp
+    below the run's)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Harness:
-    """The Java harness, compiled once per run; skipped (or failed under
-    SPRINGBATCH_TEST_REQUIRE_JVM) when no JDK or JDBC driver is installed."""
+    """The Java harness, compiled once per run (the first xdist worker compiles, under a file
+    lock; the others wait and reuse it); skipped (or failed under SPRINGBATCH_TEST_REQUIRE_JVM)
+    when no JDK or JDBC driver is installed."""
+    shared = _shared_folder(tmp_path_factory)
     try:
-        return build(tmp_path_factory.mktemp("jvm"))
+        with (shared / "jvm.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # javac has a 600 s bound; so has the test
+            return build(shared / "jvm")
     except Unavailable as exc:
         if required():
             pytest.fail(f"{exc} (required by {REQUIRE_ENV})", pytrace=False)

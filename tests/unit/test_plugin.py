@@ -72,3 +72,27 @@ def test_unknown_engine_names_are_usage_errors(
     result = suite.runpytest_subprocess("--engines", "sqlite")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.re_match_lines([r".*requires \['postgresql'\], excluded by --engines"])
+
+
+def test_parallel_run_prints_one_summary_of_every_worker(suite: pytest.Pytester) -> None:
+    result = suite.runpytest_subprocess("-n", "2", "--engines", "sqlite,oracle", "-rs")
+    result.assert_outcomes(passed=2, skipped=3)
+    # Counted over both workers, whichever ran what: sqlite ran 3 (one then skipped for a
+    # capability), oracle skipped 2.
+    result.stdout.fnmatch_lines(
+        [
+            "*springbatch-py engines*",
+            "*sqlite * ran    3 test(s) on*",
+            "*oracle * skipped    2: SPRINGBATCH_TEST_ORACLE_URL*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*oracle unavailable: SPRINGBATCH_TEST_ORACLE_URL*"])
+
+
+def test_required_engine_that_is_absent_fails_in_a_parallel_run(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPRINGBATCH_TEST_REQUIRE", "sqlite,oracle")
+    result = suite.runpytest_subprocess("-n", "2", "--engines", "sqlite,oracle")
+    result.assert_outcomes(passed=2, skipped=1, errors=2)
+    result.stdout.fnmatch_lines(["*required by SPRINGBATCH_TEST_REQUIRE*", "*(REQUIRED)*"])
