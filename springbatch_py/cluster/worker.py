@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,7 @@ from sqlalchemy import Connection
 from springbatch_py.cluster.partitioner import ClusterError
 from springbatch_py.cluster.runtime import ClusterRuntime, GaveUpError
 from springbatch_py.cluster.store import PartitionTask
+from springbatch_py.core import metrics
 from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
 from springbatch_py.core.errors import OptimisticLockingFailureError
 from springbatch_py.core.parameters import JobParameters
@@ -265,6 +267,8 @@ class Worker:
         self._thread: threading.Thread | None = None
         self.completed = 0
         self.failed = 0
+        #: Where claims, partition ends and the partitions' chunks are counted (set by the node).
+        self.metrics: metrics.Metrics = metrics.NO_METRICS
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -324,9 +328,11 @@ class Worker:
         store, node_id = self.runtime.store, self.runtime.node_id
         started = 0
         for task in store.fetch_assigned(node_id, free):
+            claiming = time.monotonic()
             if not store.transition_partition(task, node_id, "PENDING", "CLAIMED"):
                 log.info("partition %s moved before this node claimed it", task.partition_key)
                 continue
+            self.metrics.partition_claimed(time.monotonic() - claiming)
             with self._lock:
                 self._running[task.step_execution_id] = _Running(task)
             self._pool.submit(self._run, task)
@@ -390,7 +396,8 @@ class Worker:
         if step is None:
             self._reject(task, running, execution)
             return
-        step.execute(execution, fenced)
+        with metrics.using(self.metrics):
+            step.execute(execution, fenced)
         failed = execution.status in (
             BatchStatus.FAILED,
             BatchStatus.UNKNOWN,
@@ -431,6 +438,7 @@ class Worker:
             return
         status = "FAILED" if failed else "COMPLETED"
         if self._end(task, running, status):
+            self.metrics.partition_ended(status)
             if failed:
                 self.failed += 1
             else:
