@@ -25,6 +25,7 @@ Threads and the state each owns:
 * ``heartbeat``: only the heartbeat, at a fixed rate (late beats are not made up in a burst).
   It writes ``_last_heartbeat``, ``_resumed_at`` and ``_evicted`` (under ``_beat_lock``) and
   the runtime's status; on a long silence it fences the running partitions (memory only).
+  It alone reads and writes ``_beat_started`` (for the heartbeat lag it reports to ``metrics``).
 * ``node-upkeep``: every heartbeat interval, or at once when the heartbeat asks: refreshes the
   running partitions (P4), takes back the partitions left claimed, and after an eviction fences,
   drains and registers again (then bumps ``_generation``, so that a heartbeat answer from
@@ -59,6 +60,7 @@ from springbatch_py.cluster.worker import StepFactory, StepRegistry, Worker
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.job import Job
 from springbatch_py.core.launch import JobLauncher
+from springbatch_py.core.metrics import Metrics
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.step import Step
 from springbatch_py.db.database import Database
@@ -185,6 +187,7 @@ class Node:
         self._evicted = False
         self._generation = 0
         self._sweeps_held = False
+        self._beat_started: float | None = None
 
     def __repr__(self) -> str:
         return f"<Node {self.node_id} {self.runtime.status.value}>"
@@ -195,6 +198,16 @@ class Node:
     def status(self) -> NodeStatus:
         """ACTIVE while heartbeats succeed."""
         return self.runtime.status
+
+    @property
+    def metrics(self) -> Metrics:
+        """Where this node counts its claims, partitions, chunks and heartbeats (a no-op sink
+        until one is set, as :class:`~springbatch_py.observe.server.ObservabilityServer` does)."""
+        return self.worker.metrics
+
+    @metrics.setter
+    def metrics(self, sink: Metrics) -> None:
+        self.worker.metrics = sink
 
     def start(self) -> Node:
         """Register, then start heartbeats, sweeps, recovery and the worker."""
@@ -339,12 +352,17 @@ class Node:
         """The heartbeat thread's one job: N2, and noting what it says."""
         with self._beat_lock:
             generation = self._generation
+        started, due = time.monotonic(), self._beat_started
+        self._beat_started = started
         try:
             alive = self.store.heartbeat(self.node_id, self.worker.load)
         except Exception as exc:
             self._heartbeat_failed(exc)
             return
         now = time.monotonic()
+        if due is not None:
+            due += self.runtime.seconds(self.settings.heartbeat_interval)
+            self.metrics.heartbeat(max(0.0, started - due), now - started)
         with self._beat_lock:
             if generation != self._generation:
                 return  # an answer from before this node registered again

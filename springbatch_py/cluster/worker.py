@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,7 @@ from sqlalchemy.exc import DBAPIError
 from springbatch_py.cluster.partitioner import ClusterError
 from springbatch_py.cluster.runtime import ClusterRuntime, GaveUpError
 from springbatch_py.cluster.store import PartitionTask
+from springbatch_py.core import metrics
 from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
 from springbatch_py.core.errors import OptimisticLockingFailureError
 from springbatch_py.core.parameters import JobParameters
@@ -270,6 +272,8 @@ class Worker:
         self._thread: threading.Thread | None = None
         self.completed = 0
         self.failed = 0
+        #: Where claims, partition ends and the partitions' chunks are counted (set by the node).
+        self.metrics: metrics.Metrics = metrics.NO_METRICS
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -329,6 +333,7 @@ class Worker:
         store, node_id = self.runtime.store, self.runtime.node_id
         started = 0
         for task in store.fetch_assigned(node_id, free):
+            claiming = time.monotonic()
             try:
                 claimed = store.claim_partition(task, node_id)
             except DBAPIError as exc:
@@ -344,6 +349,7 @@ class Worker:
                     task.partition_key,
                 )
                 continue
+            self.metrics.partition_claimed(time.monotonic() - claiming)
             with self._lock:
                 self._running[task.step_execution_id] = _Running(task)
             self._pool.submit(self._run, task)
@@ -414,7 +420,8 @@ class Worker:
         if step is None:
             self._reject(task, running, execution)
             return
-        step.execute(execution, fenced)
+        with metrics.using(self.metrics):
+            step.execute(execution, fenced)
         failed = execution.status in (
             BatchStatus.FAILED,
             BatchStatus.UNKNOWN,
@@ -513,6 +520,7 @@ class Worker:
             return
         status = "FAILED" if failed else "COMPLETED"
         if self._end(task, running, status):
+            self.metrics.partition_ended(status)
             if failed:
                 self.failed += 1
             else:

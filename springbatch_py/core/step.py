@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from springbatch_py import __version__
+from springbatch_py.core import metrics
 from springbatch_py.core.domain import JobExecution, JobInstance, StepContribution, StepExecution
 from springbatch_py.core.errors import JobInterruptedError
 from springbatch_py.core.listeners import Listeners
@@ -335,6 +336,9 @@ class ChunkLoopStep(Step):
                     step_execution.committed_counts = committed.item_counts()
                     raise
                 continue
+            metrics.current().chunk_committed(
+                self.name, contribution.read_count, contribution.write_count
+            )
             self.listeners.call("after_chunk", chunk_context)
             _check_interrupted(step_execution)
             if status is RepeatStatus.FINISHED:

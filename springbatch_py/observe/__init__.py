@@ -2,6 +2,6 @@
 metrics, an HTTP server for both, and OpenTelemetry spans for job, step and partition executions.
 
 The modules are imported on their own (``springbatch_py.observe.server``, ``.views``,
-``.metrics``, ``.tracing``): the core imports :mod:`springbatch_py.observe.tracing`, which must
-stay free of the cluster layer.
+``.metrics``, ``.prometheus``, ``.tracing``): the core imports
+:mod:`springbatch_py.observe.tracing`, which must stay free of the cluster layer.
 """

@@ -1,8 +1,11 @@
-"""Cluster metrics in the Prometheus text exposition format (version 0.0.4).
+"""The cluster's metrics as the database says at scrape time.
 
 :func:`collect` reads the database once (one short read transaction) and returns metric
-families; :func:`render` writes them as text. Nothing is kept between scrapes: every figure is
-what the database says at scrape time, so any number of servers may expose the same cluster.
+families. The server exposes them through prometheus-client, next to the per-node counters
+(:class:`springbatch_py.observe.prometheus.ClusterCollector`); :func:`render` writes them in
+the text format 0.0.4 without prometheus-client, for callers that have only this module. Nothing
+is kept between scrapes: every figure is what the database says at scrape time, so any number of
+servers may expose the same cluster.
 
 =================================================  =========  ==================================
 metric                                             type       labels

@@ -1,4 +1,5 @@
-"""An HTTP server for the cluster views and metrics, on the standard library alone.
+"""An HTTP server for the cluster views and metrics (the standard library's HTTP server, and
+prometheus-client, the extra ``springbatch-py[metrics]``, for the metrics).
 
 ==================================  ==============================================================
 ``GET /health``                     composite health (503 when DOWN), as Spring Boot's
@@ -8,13 +9,23 @@
 ``GET /batch-cluster/{nodeId}``     one node, 404 when unknown
 ``GET /batch-cluster-jobs``         coordinated job executions, newest first
 ``GET /batch-cluster-jobs/{id}``    one job's partitions; 400 for a non-numeric id, 404 unknown
-``GET /metrics``                    Prometheus text format 0.0.4
+``GET /metrics``                    Prometheus text format (see :mod:`.prometheus`)
+``GET /actuator``                   Spring Boot's index of the endpoints (``_links``)
+``GET /actuator/prometheus``        Prometheus text format, as Spring Boot's endpoint
+``GET /actuator/metrics``           Spring Boot's JSON: ``{"names": [...]}``
+``GET /actuator/metrics/{name}``    one metric (``?tag=key:value`` narrows it); 404 when unknown
+``GET /actuator/info``              ``{"build": {...}}``
+``GET /actuator/health/liveness``   ``{"status": "UP"}`` while the process serves
+``GET /actuator/health/readiness``  UP when the database answers and, inside a node, the node is
+                                    ACTIVE; DOWN (503) otherwise
 ==================================  ==============================================================
 
-The same paths answer under ``/actuator/`` too, so tools written for the Java endpoints work
-unchanged. JSON is ``application/json``; errors have Spring Boot's error body
-(``timestamp``, ``status``, ``error``, ``message``, ``path``). A method other than GET gets 405.
-When the database cannot be read the health is DOWN (503) and the other endpoints answer 503.
+The other paths answer under ``/actuator/`` too, so tools written for the Java endpoints and
+a Spring Boot application's scrape and probe configuration work unchanged (``/metrics`` is the
+Prometheus text; ``/actuator/metrics`` is Spring's JSON). JSON is ``application/json``; errors
+have Spring Boot's error body (``timestamp``, ``status``, ``error``, ``message``, ``path``). A
+method other than GET gets 405. When the database cannot be read the health is DOWN (503) and
+the other endpoints answer 503.
 
 ::
 
@@ -40,13 +51,14 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from springbatch_py import __version__
 from springbatch_py.db.database import Database, one_line
 from springbatch_py.errors import DatabaseUnavailableError, SpringBatchError
-from springbatch_py.observe import metrics
+from springbatch_py.observe import metrics, prometheus
 from springbatch_py.observe.views import ClusterViews, http_status_of
 
 if TYPE_CHECKING:
@@ -106,7 +118,9 @@ class ObservabilityServer:
         Where to listen; port 0 picks a free port (see :attr:`port`).
     node:
         A running :class:`~springbatch_py.cluster.node.Node` of this process; the health then
-        includes its own status (``batchClusterNode``).
+        includes its own status (``batchClusterNode``), and the metrics its counters (a
+        :class:`~springbatch_py.observe.prometheus.NodeMetrics` set on the node, or the one it
+        already has).
     window:
         How many of the newest executions the metrics' histograms describe.
     """
@@ -120,12 +134,19 @@ class ObservabilityServer:
         *,
         window: int = metrics.DEFAULT_WINDOW,
     ) -> None:
+        prometheus.require()
+        node_metrics: prometheus.NodeMetrics | None = None
+        if node is not None:
+            if not isinstance(node.metrics, prometheus.NodeMetrics):
+                node.metrics = prometheus.NodeMetrics()
+            node_metrics = node.metrics
         if isinstance(database, Database):
             self.db, self._owns_db = database, False
         else:
             self.db, self._owns_db = Database.open(database, pool_size=4, max_overflow=8), True
         self.views = ClusterViews(self.db, node)
         self.window = window
+        self.registry = prometheus.registry_for(self.views.reader, window, node_metrics)
         self.host = host
         self._requested_port = port
         self._httpd: _HTTPServer | None = None
@@ -190,14 +211,22 @@ class ObservabilityServer:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str) -> Response:
-        """Answer one request (``target`` is the request path with any query string)."""
-        path = urlsplit(target).path or "/"
+    def handle(self, method: str, target: str, host: str | None = None) -> Response:
+        """Answer one request (``target`` is the request path with any query string, ``host``
+        the Host header, for the links of ``/actuator``)."""
+        split = urlsplit(target)
+        path = split.path or "/"
         if method != "GET":
             return error(405, path, f"Request method '{method}' is not supported", Allow="GET")
         route = path.removeprefix("/actuator") if path.startswith("/actuator/") else path
         parts = [unquote(p) for p in route.strip("/").split("/")]
         try:
+            if path.rstrip("/") == "/actuator":
+                return Response.json(200, self._index(host))
+            if path.startswith("/actuator/"):
+                answer = self._actuator(path, parts, parse_qs(split.query).get("tag", []))
+                if answer is not None:
+                    return answer
             return self._route(path, parts)
         except (SQLAlchemyError, DatabaseUnavailableError, TimeoutError) as exc:
             log.warning("%s: cannot read the database: %s", path, one_line(exc))
@@ -205,6 +234,76 @@ class ObservabilityServer:
         except Exception as exc:
             log.exception("%s failed", path)
             return error(500, path, f"{type(exc).__name__}: {exc}")
+
+    def _index(self, host: str | None) -> dict[str, Any]:
+        """Spring Boot's ``/actuator`` links."""
+        base = f"http://{host}/actuator" if host else f"{self.url}/actuator"
+        links = {
+            "self": "",
+            "health": "/health",
+            "health-path": "/health/{*path}",
+            "info": "/info",
+            "prometheus": "/prometheus",
+            "metrics": "/metrics",
+            "metrics-requiredMetricName": "/metrics/{requiredMetricName}",
+            "batch-cluster": "/batch-cluster",
+            "batch-cluster-nodeId": "/batch-cluster/{nodeId}",
+            "batch-cluster-jobs": "/batch-cluster-jobs",
+            "batch-cluster-jobs-jobExecutionId": "/batch-cluster-jobs/{jobExecutionId}",
+        }
+        return {
+            "_links": {
+                name: {"href": base + tail, "templated": "{" in tail}
+                for name, tail in links.items()
+            }
+        }
+
+    def _actuator(self, path: str, parts: list[str], tags: list[str]) -> Response | None:
+        """The endpoints only Spring Boot's paths have; None for the shared ones."""
+        match parts:
+            case ["prometheus"]:
+                body, content_type = prometheus.exposition(self.registry)
+                return Response(200, body, content_type)
+            case ["metrics"]:
+                return Response.json(200, {"names": prometheus.metric_names(self.registry)})
+            case ["metrics", name]:
+                wanted: dict[str, str] = {}
+                for tag in tags:
+                    key, colon, value = tag.partition(":")
+                    if not colon or not key:
+                        return error(400, path, f"tag {tag!r} is not key:value")
+                    wanted[key] = value
+                detail = prometheus.metric_detail(self.registry, name, wanted)
+                if detail is None:
+                    return error(404, path, f"no metric {name!r} with tags {wanted}")
+                return Response.json(200, detail)
+            case ["info"]:
+                return Response.json(
+                    200,
+                    {
+                        "build": {
+                            "artifact": "springbatch-py",
+                            "name": "springbatch-py",
+                            "version": __version__,
+                        }
+                    },
+                )
+            case ["health", "liveness"]:
+                return Response.json(200, {"status": "UP"})
+            case ["health", "readiness"]:
+                # The database answers and, inside a node, the node is ACTIVE and not leaving.
+                components = self.views.health().components
+                ready = all(
+                    c.status == "UP"
+                    for name, c in components.items()
+                    if name in ("db", "batchClusterNode")
+                )
+                node = self.views.local_node
+                if node is not None and node.runtime.leaving.is_set():
+                    ready = False
+                status = "UP" if ready else "DOWN"
+                return Response.json(200 if ready else 503, {"status": status})
+        return None
 
     def _route(self, path: str, parts: list[str]) -> Response:
         match parts:
@@ -233,8 +332,8 @@ class ObservabilityServer:
                     return error(404, path, f"job execution {int(text)} is not coordinated")
                 return Response.json(200, job)
             case ["metrics"]:
-                text_format = metrics.metrics_text(self.views.reader, self.window)
-                return Response(200, text_format.encode("utf-8"), metrics.CONTENT_TYPE)
+                body, content_type = prometheus.exposition(self.registry)
+                return Response(200, body, content_type)
         return error(404, path, "No endpoint here")
 
 
@@ -245,7 +344,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self,
         address: tuple[str, int],
         handler: type[BaseHTTPRequestHandler],
-        answer: Callable[[str, str], Response],
+        answer: Callable[[str, str, str | None], Response],
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -258,7 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "springbatch-py"
 
     def _respond(self) -> None:
-        response = self.server.answer(self.command, self.path)
+        response = self.server.answer(self.command, self.path, self.headers.get("Host"))
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
