@@ -304,6 +304,10 @@ def _node(args: argparse.Namespace) -> int:
     settings = cluster_settings(args, **overrides)
     if not args.url:
         open_database(args)  # raises the missing-URL error
+    if args.serve_port is not None:
+        from springbatch_py.observe import prometheus
+
+        prometheus.require()  # before the node registers: no row left behind on this error
     node = Node(
         args.url,
         steps=steps,
