@@ -12,6 +12,7 @@ from tests.faults.servers import ENGINES, Server, ServerUnavailable, make_server
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-timeout registers this marker itself; without the plugin the mark is inert.
     config.addinivalue_line("markers", "timeout(seconds): fail a test that runs longer")
+    config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker, in turn")
 
 
 @pytest.fixture(scope="module", params=ENGINES)

@@ -20,6 +20,9 @@ SIZE = JobSize(partitions=8, items=30, delay_ms=20)
 BOUND = 45.0
 
 
+# One fault at a time: a busy-loop or a frozen server must not starve another scenario's nodes
+# (under xdist every scenario runs on the same worker, in turn).
+@pytest.mark.xdist_group("faults")
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_fault(server: Server, name: str) -> None:
