@@ -7,6 +7,7 @@ Timings are the cluster tests' (heartbeat 200 ms, eviction after 2 s; see ``app.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -29,9 +30,9 @@ from springbatch_py.db.database import Database
 from springbatch_py.db.detect import VENDORS
 from springbatch_py.db.schema import create_schema
 from springbatch_py.repository.jobs import JobRepository
-from tests import servers
 from tests.cluster.app import JobSpec, make_job, make_registry, settings_for
 from tests.cluster.test_cluster import Cluster, assert_exactly_once, wait_for
+from tests.faults.servers import Server, ServerUnavailable, make_server
 
 
 @pytest.fixture
@@ -279,14 +280,30 @@ def test_the_heartbeat_keeps_its_rate_while_other_upkeep_is_slow(
 
 # -- defect 2 for real: a private PostgreSQL restarts mid-job -----------------------------------
 
+#: Engines with a server of their own to restart or freeze (the fault suite's private servers).
+PRIVATE = ("postgresql", "mariadb")
 
-@pytest.mark.parametrize("private", servers.ENGINES)
+
+@contextlib.contextmanager
+def private_database(engine: str) -> Iterator[tuple[Server, str]]:
+    """A started private server of ``engine`` and the URL of a fresh database on it (skips,
+    saying why, where the engine's binaries are missing); stopped by its PID afterwards."""
+    server = make_server(engine)
+    try:
+        server.start()
+    except ServerUnavailable as exc:
+        server.stop()
+        pytest.skip(f"no private {engine} server: {exc}")
+    try:
+        yield server, server.create_database("liveness")
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("private", PRIVATE)
 def test_a_database_restart_mid_job_strands_no_partition(private: str, tmp_path: Path) -> None:
-    reason = servers.available(private)
-    if reason is not None:
-        pytest.skip(f"no private {private} server: {reason}")
-    with servers.Server(private) as server:
-        cluster = Cluster(server.url, tmp_path)
+    with private_database(private) as (server, url):
+        cluster = Cluster(url, tmp_path)
         try:
             # Heartbeats far apart (as by default): partitions end while the database is away
             # before the node notices it through its heartbeat.
@@ -303,9 +320,7 @@ def test_a_database_restart_mid_job_strands_no_partition(private: str, tmp_path:
             job = make_job(spec)
             future = node.launch_async(job, spec.parameters())
             wait_for(lambda: len(cluster.audit()) >= 30, 60, "the partitions to commit chunks")
-            server.stop()
-            time.sleep(1.5)
-            server.start()
+            server.restart(pause=1.5)
             execution = future.result(timeout=180)  # the job ends: nothing waits for ever
             partitions = cluster.partitions(execution.id)  # type: ignore[arg-type]
             assert {p["status"] for p in partitions} <= {"COMPLETED", "FAILED"}, partitions
@@ -320,15 +335,12 @@ def test_a_database_restart_mid_job_strands_no_partition(private: str, tmp_path:
             cluster.close()
 
 
-@pytest.mark.parametrize("private", servers.ENGINES)
+@pytest.mark.parametrize("private", PRIVATE)
 def test_a_frozen_database_server_evicts_nobody_when_it_resumes(
     private: str, tmp_path: Path
 ) -> None:
-    reason = servers.available(private)
-    if reason is not None:
-        pytest.skip(f"no private {private} server: {reason}")
-    with servers.Server(private) as server:
-        cluster = Cluster(server.url, tmp_path)
+    with private_database(private) as (server, url):
+        cluster = Cluster(url, tmp_path)
         try:
             nodes = [cluster.node("a"), cluster.node("b")]
             settings = nodes[0].settings
