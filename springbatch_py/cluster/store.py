@@ -36,11 +36,17 @@ from sqlalchemy.exc import DBAPIError
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.db.statements import StatementResult
+from springbatch_py.errors import SpringBatchError
 
 log = logging.getLogger(__name__)
 
 #: How long a cluster statement waits for a row lock another node holds before giving up.
 LOCK_TIMEOUT_MS = 1000
+
+
+class RowLockedError(SpringBatchError):
+    """A cluster row stayed locked by another transaction for the store's bounded lock wait."""
+
 
 #: Stands for "no node" in the compare-and-set of orphans (a NULL can't be compared).
 NO_NODE = "~"
@@ -553,13 +559,20 @@ class ClusterStore:
         """Fence a recovered job: its PENDING and CLAIMED partitions end FAILED; how many.
 
         A chunk that is committing holds its partition's row (the fence), so this waits for
-        it; after it, no worker commits anything more for these partitions.
+        it; after it, no worker commits anything more for these partitions. A row that stays
+        locked for :attr:`lock_timeout_ms` (its node froze inside a chunk's transaction) raises
+        :class:`RowLockedError` and changes nothing: the recovery is tried again later.
         """
-        return self._run(
+        result = self._run_bounded(
             "partition_fail_open_of_master",
             {"master_step_execution_id": master_step_execution_id},
-            write=True,
-        ).rowcounts[0]
+        )
+        if result is None:
+            raise RowLockedError(
+                f"a partition of master step execution {master_step_execution_id} is locked by "
+                "a node frozen inside a chunk's transaction"
+            )
+        return result.rowcounts[-1]
 
     def find_recovering(self, node_id: str) -> list[Coordination]:
         """RECOVERING jobs that ``node_id`` claimed and has not finished recovering."""

@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from springbatch_py.cluster import Node
-from springbatch_py.cluster.store import ClusterStore, PartitionTask
+from springbatch_py.cluster.store import ClusterStore, PartitionTask, RowLockedError
 from springbatch_py.core.domain import StepExecution
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
@@ -182,13 +182,24 @@ def _orphans(database: Database, count: int) -> tuple[ClusterStore, list[Partiti
 
 
 def _bounded(call: Callable[[], Any], timeout: float) -> Any:
-    """``call``'s result, or AssertionError when it has not returned within ``timeout``."""
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    """``call``'s result (or its exception), or AssertionError when it has not returned within
+    ``timeout``."""
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except Exception as exc:
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     thread.join(timeout)
-    assert result, f"still waiting after {timeout} s"
-    return result[0]
+    assert outcome, f"still waiting after {timeout} s"
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    return value
 
 
 @pytest.mark.engines("postgresql", "mariadb", "mysql", "oracle")
@@ -219,6 +230,25 @@ def test_a_partition_row_locked_by_a_frozen_node_does_not_stall_recovery(
             session = c.execute(sa.text("SELECT @@SESSION.innodb_lock_wait_timeout")).scalar()
             default = c.execute(sa.text("SELECT @@GLOBAL.innodb_lock_wait_timeout")).scalar()
         assert session == default
+
+
+@pytest.mark.engines("postgresql", "mariadb", "mysql", "oracle")
+def test_a_row_locked_by_a_frozen_node_does_not_stall_lost_master_recovery(
+    database: Database,
+) -> None:
+    store, orphans = _orphans(database, 2)
+    locked = orphans[0]
+    holder = database.engine.connect()
+    transaction = holder.begin()
+    try:
+        assert store.refresh_partition(locked.step_execution_id, "frozen", connection=holder)
+        with pytest.raises(RowLockedError):
+            _bounded(partial(store.fail_open_partitions, locked.master_step_execution_id), 20)
+    finally:
+        transaction.rollback()
+        holder.close()
+    # Nothing changed meanwhile; once the lock is gone the fence takes every open partition.
+    assert store.fail_open_partitions(locked.master_step_execution_id) == 2
 
 
 # -- defect 7: a database stall evicts nobody ---------------------------------------------------
