@@ -88,11 +88,16 @@ class _Contended:
             pass  # fenced: the worker commits nothing more
 
 
+@pytest.mark.timeout(600)
 def test_recovery_converges_while_workers_commit_and_restart_runs_the_rest(
     cluster: Cluster,
 ) -> None:
-    spec = JobSpec(partitions=6, items=300, delay_ms=20, transferable=True)
     settings = settings_for(cluster.db.dialect).replace(orphaned_master_scan_interval=NO_SCAN)
+    # Each partition lasts about four cleanup thresholds, so the worker still runs partitions
+    # when the killed master's row is removed, however slowly the machine goes.
+    items = 300
+    delay_ms = max(20, 4 * settings.node_cleanup_threshold // items)
+    spec = JobSpec(partitions=6, items=items, delay_ms=delay_ms, transferable=True)
     holder = [""]
     worker = Node(cluster.db, steps=make_registry(cluster.db, holder), settings=settings)
     holder[0] = worker.node_id
