@@ -1,4 +1,4 @@
-"""The cluster tables, through the named statements of ``dialects/<dialect>/cluster.sql``.
+"""The cluster tables, through the named statements of ``dialects/common/cluster.sql``.
 
 With its read-only companion :mod:`springbatch_py.cluster.reader`, this is the only module of
 the cluster layer that touches SQL. Each statement runs in a short transaction of its own (the

@@ -94,9 +94,11 @@ class Dialect:
 
     # -- names -------------------------------------------------------------------------------
 
-    def table_name(self, name: str, family: Family) -> str:
-        """How the DDL of this dialect spells the table ``name``."""
-        if family == "cluster" and self.cluster_tables_lower_case:
+    @classmethod
+    def table_name(cls, name: str, family: Family) -> str:
+        """How the DDL and the statements of this dialect spell the table ``name`` (the
+        statement fragment ``{{table(NAME)}}``)."""
+        if family == "cluster" and cls.cluster_tables_lower_case:
             return name.lower()
         return name
 
@@ -105,14 +107,39 @@ class Dialect:
         return a == b if self.case_sensitive_table_names else a.upper() == b.upper()
 
     # -- SQL fragments -----------------------------------------------------------------------
+    # The named statements are written once (dialects/common/) with fragments that these hooks
+    # fill when a dialect's catalogue is loaded; they depend on the dialect alone, not on the
+    # server version, because a catalogue is loaded once per dialect.
 
-    def now_sql(self) -> str:
-        """The database clock, as the cluster library writes it into liveness columns."""
+    @classmethod
+    def statement_folders(cls) -> tuple[str, ...]:
+        """Folders under ``dialects/`` whose statements replace the common ones, most specific
+        first: this dialect's own, then those of the vendors it derives from (MariaDB: mysql)."""
+        return tuple(
+            dict.fromkeys(
+                c.name for c in cls.__mro__ if issubclass(c, Dialect) and c is not Dialect
+            )
+        )
+
+    @classmethod
+    def now_sql(cls) -> str:
+        """The database clock, as the cluster library writes it into liveness columns (the
+        statement fragment ``{{now}}``)."""
+        # PostgreSQL: the transaction's start; each cluster statement runs in its own short
+        # transaction, and the session TimeZone is the configured zone (pgjdbc sets the JVM's).
         return "CURRENT_TIMESTAMP"
 
-    def age_ms_sql(self, column: str) -> str:
-        """Milliseconds elapsed since the timestamp in ``column``, on the database clock."""
+    @classmethod
+    def age_ms_sql(cls, column: str) -> str:
+        """Milliseconds elapsed since the timestamp in ``column``, on the database clock (the
+        statement fragment ``{{age_ms(COLUMN)}}``)."""
         return f"(EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - {column})) * 1000)"
+
+    @classmethod
+    def row_limit_sql(cls, count: str) -> str:
+        """The clause that ends a query to return at most ``count`` rows (a bind parameter or a
+        number; the statement fragment ``{{limit(:n)}}``)."""
+        return f"LIMIT {count}"
 
     # -- types -------------------------------------------------------------------------------
 

@@ -19,6 +19,9 @@ DataKind = Literal["schema", "dialects"]
 #: Dialect folder names, the same under ``schema/`` and ``dialects/``.
 DIALECT_FOLDERS: tuple[str, ...] = ("postgresql", "mysql", "mariadb", "oracle", "sqlite")
 
+#: The folder under ``dialects/`` of the statements written once for every dialect.
+COMMON_DIALECT_FOLDER = "common"
+
 
 @functools.cache
 def data_root(kind: DataKind) -> Traversable:
@@ -35,8 +38,10 @@ def data_root(kind: DataKind) -> Traversable:
 
 
 def read_text(kind: DataKind, dialect: str, filename: str) -> str:
-    """Read ``<kind>/<dialect>/<filename>`` as UTF-8 text."""
-    if dialect not in DIALECT_FOLDERS:
+    """Read ``<kind>/<dialect>/<filename>`` as UTF-8 text (``dialect`` may also be ``common``
+    under ``dialects/``)."""
+    common = kind == "dialects" and dialect == COMMON_DIALECT_FOLDER
+    if dialect not in DIALECT_FOLDERS and not common:
         raise ConfigurationError(
             f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECT_FOLDERS)}"
         )
@@ -47,6 +52,9 @@ def read_text(kind: DataKind, dialect: str, filename: str) -> str:
 
 
 def list_files(kind: DataKind, dialect: str, suffix: str = ".sql") -> list[str]:
-    """File names under ``<kind>/<dialect>/`` ending with ``suffix``, sorted."""
+    """File names under ``<kind>/<dialect>/`` ending with ``suffix``, sorted (none where the
+    folder does not exist: a dialect may have no statements of its own)."""
     folder = data_root(kind) / dialect
+    if not folder.is_dir():
+        return []
     return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.endswith(suffix))

@@ -1,4 +1,4 @@
-"""Named per-dialect SQL statements, loaded once from ``dialects/<dialect>/*.sql``.
+"""Named SQL statements, loaded once per dialect from ``dialects/``.
 
 A file holds blocks of this shape::
 
@@ -11,6 +11,14 @@ The first comment line after the name describes the statement. A block whose bod
 every statement, so the catalogues stay aligned (a test checks it). A body may hold several SQL
 statements, each ending with ``;`` at the end of a line; they run in order on one connection.
 
+Where a statement is found, first match wins: ``dialects/<dialect>/``, then the folders of the
+vendors the dialect derives from (MariaDB: ``dialects/mysql/``), then ``dialects/common/``, the
+statements written once for every dialect. A dialect's folder holds only what really differs there.
+
+``{{fragment}}`` and ``{{fragment(ARGUMENT)}}`` mark where the dialect fills in SQL when the
+catalogue is loaded (:data:`FRAGMENTS`: the clock, ages, table names, row limits); the hooks are
+on :class:`~springbatch_py.db.dialect.Dialect`.
+
 ``{identifier}`` placeholders stand for SQL identifiers (generator or table names), which cannot
 be bound parameters; values are checked against a strict identifier pattern before they are
 substituted. Values are bound with ``:name`` parameters as usual.
@@ -18,15 +26,18 @@ substituted. Values are bound with ``:name`` parameters as usual.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
-from springbatch_py.db import resources
+from springbatch_py.db import model, resources
+from springbatch_py.db.detect import vendor_for_backend
+from springbatch_py.db.dialect import Dialect
 from springbatch_py.errors import StatementError
 
 _NAME_LINE = re.compile(r"^--\s*name:\s*(?P<name>[a-z][a-z0-9_]*)\s*$")
@@ -34,6 +45,28 @@ _UNSUPPORTED = re.compile(r"^--\s*not supported:\s*(?P<why>.+)$")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,127}$")
 _BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_FRAGMENT = re.compile(r"\{\{(?P<name>[a-z_]+)(?:\((?P<argument>[^(){}]*)\))?\}\}")
+_ARGUMENT = re.compile(r"^(?::?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?|[0-9]+)$")
+
+#: Folder under ``dialects/`` of the statements written once for every dialect.
+COMMON = resources.COMMON_DIALECT_FOLDER
+
+
+def _table(dialect: type[Dialect], name: str) -> str:
+    try:
+        table = model.table(name)
+    except KeyError:
+        raise StatementError(f"no table {name!r} in the schema model") from None
+    return dialect.table_name(table.name, table.family)
+
+
+#: The statement fragments: name, whether it takes an argument, and how a dialect fills it.
+FRAGMENTS: Mapping[str, tuple[bool, Callable[[type[Dialect], str], str]]] = {
+    "now": (False, lambda dialect, _: dialect.now_sql()),
+    "age_ms": (True, lambda dialect, column: dialect.age_ms_sql(column)),
+    "table": (True, _table),
+    "limit": (True, lambda dialect, count: dialect.row_limit_sql(count)),
+}
 
 
 @dataclass(frozen=True)
@@ -128,8 +161,12 @@ class StatementCatalog:
         return frozenset(self.statements)
 
 
-def parse_statements(source_text: str, *, dialect: str, filename: str) -> list[NamedStatement]:
-    """Parse the blocks of one statement file."""
+def parse_statements(
+    source_text: str, *, dialect: str, filename: str, folder: str | None = None
+) -> list[NamedStatement]:
+    """Parse the blocks of one statement file of ``dialect``, found in the folder ``folder``
+    under ``dialects/`` (by default the dialect's own). Fragments are left as written."""
+    folder = folder or dialect
     blocks: list[tuple[str, int, list[str]]] = []
     for lineno, line in enumerate(source_text.splitlines(), start=1):
         match = _NAME_LINE.match(line.strip())
@@ -138,10 +175,10 @@ def parse_statements(source_text: str, *, dialect: str, filename: str) -> list[N
         elif blocks:
             blocks[-1][2].append(line)
         elif line.strip() and not line.lstrip().startswith("--"):
-            raise StatementError(f"{dialect}/{filename}:{lineno}: SQL before the first '-- name:'")
+            raise StatementError(f"{folder}/{filename}:{lineno}: SQL before the first '-- name:'")
     result = []
     for name, lineno, lines in blocks:
-        where = f"{dialect}/{filename}:{lineno}"
+        where = f"{folder}/{filename}:{lineno}"
         comments = [ln.strip() for ln in lines if ln.strip().startswith("--")]
         body = "\n".join(ln for ln in lines if not ln.strip().startswith("--")).strip()
         if not comments or _UNSUPPORTED.match(comments[0]):
@@ -162,17 +199,56 @@ def parse_statements(source_text: str, *, dialect: str, filename: str) -> list[N
     return result
 
 
+def fill_fragments(statement: NamedStatement, dialect: type[Dialect]) -> NamedStatement:
+    """``statement`` with its ``{{fragment}}`` marks replaced by ``dialect``'s SQL."""
+
+    def fill(match: re.Match[str]) -> str:
+        name, argument = match.group("name"), match.group("argument")
+        where = f"{statement.source}: {match.group(0)} in {statement.name!r}"
+        if name not in FRAGMENTS:
+            raise StatementError(f"{where}: no fragment {name!r}; known: {', '.join(FRAGMENTS)}")
+        takes_argument, build = FRAGMENTS[name]
+        if takes_argument != (argument is not None):
+            wanted = "needs an argument" if takes_argument else "takes no argument"
+            raise StatementError(f"{where}: fragment {name!r} {wanted}")
+        argument = (argument or "").strip()
+        if takes_argument and not _ARGUMENT.match(argument):
+            raise StatementError(f"{where}: {argument!r} is not a column, name or parameter")
+        try:
+            return build(dialect, argument)
+        except StatementError as exc:
+            raise StatementError(f"{where}: {exc}") from None
+
+    sql = tuple(_FRAGMENT.sub(fill, s) for s in statement.sql)
+    if any("{{" in filled or "}}" in filled for filled in sql):
+        raise StatementError(f"{statement.source}: malformed fragment in {statement.name!r}")
+    return dataclasses.replace(statement, sql=sql)
+
+
+def statement_folders(dialect: str) -> tuple[str, ...]:
+    """Folders under ``dialects/`` that ``dialect``'s statements come from, first match wins."""
+    return (*vendor_for_backend(dialect).statement_folders(), COMMON)
+
+
 @functools.cache
 def load_catalog(dialect: str) -> StatementCatalog:
-    """Load (once) every named statement of ``dialect``."""
+    """Load (once) every named statement of ``dialect``: its own, then those of the vendors it
+    derives from, then the common ones, each name taken from the first folder that has it."""
+    vendor = vendor_for_backend(dialect)
     statements: dict[str, NamedStatement] = {}
-    for filename in resources.list_files("dialects", dialect):
-        content = resources.read_text("dialects", dialect, filename)
-        for statement in parse_statements(content, dialect=dialect, filename=filename):
-            if statement.name in statements:
-                raise StatementError(
-                    f"{statement.source}: {statement.name!r} already defined at "
-                    f"{statements[statement.name].source}"
-                )
-            statements[statement.name] = statement
+    for folder in statement_folders(dialect):
+        found: dict[str, NamedStatement] = {}
+        for filename in resources.list_files("dialects", folder):
+            content = resources.read_text("dialects", folder, filename)
+            parsed = parse_statements(content, dialect=dialect, filename=filename, folder=folder)
+            for statement in parsed:
+                if statement.name in found:
+                    raise StatementError(
+                        f"{statement.source}: {statement.name!r} already defined at "
+                        f"{found[statement.name].source}"
+                    )
+                found[statement.name] = statement
+        for name, statement in found.items():
+            filled = fill_fragments(statement, vendor)  # checked even where it is replaced
+            statements.setdefault(name, filled)
     return StatementCatalog(dialect, statements)

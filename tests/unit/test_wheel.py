@@ -44,8 +44,10 @@ def test_wheel_lists_every_data_file(wheel: Path) -> None:
     for dialect in resources.DIALECT_FOLDERS:
         for script in ddl.SCRIPTS:
             assert f"springbatch_py/_schema/{dialect}/{script}" in names
-        for source in (ROOT / "dialects" / dialect).glob("*.sql"):
-            assert f"springbatch_py/_dialects/{dialect}/{source.name}" in names
+    for folder in (*resources.DIALECT_FOLDERS, resources.COMMON_DIALECT_FOLDER):
+        for source in (ROOT / "dialects" / folder).glob("*.sql"):
+            assert f"springbatch_py/_dialects/{folder}/{source.name}" in names
+    assert "springbatch_py/_dialects/common/cluster.sql" in names
     assert "springbatch_py/db/schema.py" in names
     assert "springbatch_py/testing/plugin.py" in names
     assert not any(n.startswith(("tests/", "schema/", "dialects/")) for n in names)
@@ -59,6 +61,7 @@ def test_package_reads_its_data_from_the_wheel(wheel: Path) -> None:
         "assert '.whl' in str(root), root;"
         "assert len(ddl.load_script('oracle', 'spring-batch-6.sql')) == 10;"
         "assert 'id_next_sequence' in statements.load_catalog('mariadb').names();"
+        "assert 'node_heartbeat' in statements.load_catalog('mariadb').names();"
         "print('ok', root)"
     )
     result = subprocess.run(

@@ -44,10 +44,16 @@ class MySQLDialect(Dialect):
         zone = "+00:00" if time_zone.key in ("UTC", "Etc/UTC", "Etc/UCT", "UCT") else time_zone.key
         return [f"SET time_zone = '{zone}'"]
 
-    def now_sql(self) -> str:
+    @classmethod
+    def now_sql(cls) -> str:
+        # CURRENT_TIMESTAMP alone has whole seconds; (3) keeps the milliseconds that this
+        # project's TIMESTAMP(3) cluster columns hold.
         return "CURRENT_TIMESTAMP(3)"
 
-    def age_ms_sql(self, column: str) -> str:
+    @classmethod
+    def age_ms_sql(cls, column: str) -> str:
+        # MySQL cannot subtract timestamps: TIMESTAMPDIFF in microseconds keeps the milliseconds
+        # (the library's TIMESTAMPDIFF(SECOND, ...) would truncate them).
         return f"(TIMESTAMPDIFF(MICROSECOND, {column}, NOW(3)) / 1000)"
 
     def is_transient_error(self, error: BaseException) -> bool:

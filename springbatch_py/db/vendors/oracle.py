@@ -41,12 +41,22 @@ class OracleDialect(Dialect):
     def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
         return [f"ALTER SESSION SET TIME_ZONE = '{time_zone.key}'"]
 
-    def now_sql(self) -> str:
-        # The cluster library writes SYSTIMESTAMP (server OS zone), not the session-zone clock.
+    @classmethod
+    def now_sql(cls) -> str:
+        # The cluster library (3.x) writes SYSTIMESTAMP (server OS zone), not the session-zone
+        # clock, and measures ages against it too.
         return "SYSTIMESTAMP"
 
-    def age_ms_sql(self, column: str) -> str:
+    @classmethod
+    def age_ms_sql(cls, column: str) -> str:
+        # The library's expression: DATE arithmetic counts days; the DATE casts drop fractions,
+        # so the ages are whole seconds.
         return f"((CAST(SYSTIMESTAMP AS DATE) - CAST({column} AS DATE)) * 24 * 60 * 60 * 1000)"
+
+    @classmethod
+    def row_limit_sql(cls, count: str) -> str:
+        # Oracle has no LIMIT; 12c brought the standard row-limiting clause.
+        return f"FETCH FIRST {count} ROWS ONLY"
 
     def is_transient_error(self, error: BaseException) -> bool:
         # ORA-08177: can't serialize access; ORA-00060: deadlock.

@@ -27,11 +27,13 @@ class SQLiteDialect(Dialect):
         self.update_returning = server_version >= (3, 35)
 
     # Every timestamp is INTEGER epoch milliseconds, as Java's xerial driver stores them; so the
-    # clock is epoch milliseconds too, and ages are a subtraction.
-    def now_sql(self) -> str:
+    # clock is epoch milliseconds too, and ages are a subtraction, exact to the millisecond.
+    @classmethod
+    def now_sql(cls) -> str:
         return NOW_MS
 
-    def age_ms_sql(self, column: str) -> str:
+    @classmethod
+    def age_ms_sql(cls, column: str) -> str:
         return f"({NOW_MS} - {column})"
 
     def is_transient_error(self, error: BaseException) -> bool:

@@ -1,9 +1,0 @@
--- The database clock and the session's time zone.
-
--- name: clock_now
--- The database clock as a naive timestamp of the session time zone, to the microsecond.
-SELECT NOW(6);
-
--- name: clock_session_zone
--- The session time zone, as the server names it.
-SELECT @@session.time_zone;
