@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from springbatch_py.db.detect import VENDORS
 from springbatch_py.db.dialect import CAPABILITIES
 from springbatch_py.db.model import TIMESTAMP
 from springbatch_py.db.settings import DatabaseSettings
+from springbatch_py.db.statements import load_catalog
 from springbatch_py.db.vendors.mysql import MariaDBDialect
 from springbatch_py.db.vendors.sqlite import SQLiteDialect
 from springbatch_py.errors import ConfigurationError
@@ -45,13 +47,26 @@ def test_mariadb_capabilities_follow_the_server_version() -> None:
     ],
 )
 def test_age_expressions_are_the_java_librarys(name: str, expected: str) -> None:
-    assert VENDORS[name]((99,), UTC).age_ms_sql("X") == expected
+    """The sweeps' statements, as loaded, measure ages with these expressions."""
+    sweep = load_catalog(name)["node_mark_unreachable"].sql[0]
+    age = re.sub(r"\bX\b", "LAST_UPDATED_TIME", expected)
+    assert f"AND {age} >= :threshold_ms" in sweep
 
 
-def test_clock_expressions() -> None:
-    assert VENDORS["postgresql"]((15,), UTC).now_sql() == "CURRENT_TIMESTAMP"
-    assert VENDORS["oracle"]((19,), UTC).now_sql() == "SYSTIMESTAMP"
-    assert "julianday('now')" in VENDORS["sqlite"]((3, 40), UTC).now_sql()
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("postgresql", "CURRENT_TIMESTAMP,"),
+        ("mysql", "CURRENT_TIMESTAMP(3),"),
+        ("mariadb", "CURRENT_TIMESTAMP(3),"),
+        ("oracle", "SYSTIMESTAMP,"),
+        ("sqlite", "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER),"),
+    ],
+)
+def test_clock_expressions(name: str, expected: str) -> None:
+    """The heartbeat statement, as loaded, writes this clock."""
+    heartbeat = load_catalog(name)["node_heartbeat"].sql[0]
+    assert f"SET LAST_UPDATED_TIME = {expected}" in heartbeat
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
 """Session time zone and the database clock, on every live engine and in non-UTC zones.
 
 The cluster library measures liveness as "database now minus a stored timestamp". That only
-works when the times a node writes and the database clock agree on one zone: these tests bind a
-time a few seconds in the past in the configured zone and read its age back with the dialect's
-age expression.
+works when the times a node writes and the database clock agree on one zone: these tests write
+times (bound a few seconds in the past in the configured zone, or the statements' own clock) and
+read their ages back with the cluster's own statements, as a node runs them.
 """
 
 from __future__ import annotations
@@ -71,23 +71,36 @@ def test_age_of_a_bound_time_matches_the_database_clock(zoned: Database) -> None
             ),
             {"t": dialect.bind_timestamp(past)},
         )
-    with zoned.connect() as connection:
-        age = connection.execute(
-            sa.text(f"SELECT {dialect.age_ms_sql('LAST_UPDATED_TIME')} FROM {nodes}")
-        ).scalar_one()
+    (row,) = ClusterStore(zoned).all_nodes()  # node_list_all: the age the sweeps compare
     tolerance = 500 if dialect.millisecond_clock else 1500
-    assert abs(float(age) - 5000) <= tolerance, age
+    assert abs(row.heartbeat_age_ms - 5000) <= tolerance, row
 
 
-def test_clock_fragment_and_statement_agree(database: Database) -> None:
-    with database.connect() as connection:
-        fragment = connection.execute(sa.text(f"SELECT {database.dialect.now_sql()}")).scalar()
-        statement = database_now(database, connection)
-    value = database.dialect.read_timestamp(fragment)
-    assert value is not None
-    if value.tzinfo is not None:
-        value = value.astimezone(database.settings.zone).replace(tzinfo=None)
-    assert abs(value - statement) < timedelta(seconds=2)
+def test_cluster_statements_write_and_age_on_one_clock(zoned: Database) -> None:
+    """The time the cluster's statements write (node_register, node_heartbeat) and the age they
+    measure (node_list_all) are on one clock, in every session zone: a node that has just
+    heartbeated is not old."""
+    create_schema(zoned, major=6)
+    store = ClusterStore(zoned)
+    store.register_node("n1", "host")
+    assert store.heartbeat("n1", 0)
+    (row,) = store.all_nodes()
+    assert 0 <= row.heartbeat_age_ms < 5000, row
+
+
+# Oracle's statements write SYSTIMESTAMP, the server's zone, as the Java library does.
+@pytest.mark.engines("sqlite", "postgresql", "mariadb", "mysql")
+def test_cluster_statements_write_the_session_clock(zoned: Database) -> None:
+    """The heartbeat time the cluster's statements write reads back as the database clock of the
+    configured zone (the clock_now statement)."""
+    create_schema(zoned, major=6)
+    store = ClusterStore(zoned)
+    store.register_node("n1", "host")
+    with zoned.connect() as connection:
+        now = database_now(zoned, connection)
+    (row,) = store.all_nodes()
+    assert row.last_updated_time is not None
+    assert abs(now - row.last_updated_time) < timedelta(seconds=5), (row, now)
 
 
 def test_named_zone_error_is_one_clear_line(engine: str, database_url: str) -> None:
