@@ -25,6 +25,7 @@ from springbatch_py.cli import demo as demo_cli
 from springbatch_py.cli import ops as ops_cli
 from springbatch_py.cli import schema as schema_cli
 from springbatch_py.cli import serve as serve_cli
+from springbatch_py.cli import statements as statements_cli
 from springbatch_py.cli import views as views_cli
 from springbatch_py.cli.common import apply_datasource
 from springbatch_py.core.errors import (
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     schema_cli.register(commands)
+    statements_cli.register(commands)
     demo_cli.register(commands)
     conformance_cli.register(commands)
     ops_cli.register(commands)

@@ -252,3 +252,29 @@ def load_catalog(dialect: str) -> StatementCatalog:
             filled = fill_fragments(statement, vendor)  # checked even where it is replaced
             statements.setdefault(name, filled)
     return StatementCatalog(dialect, statements)
+
+
+def catalog_text(dialect: str) -> str:
+    """Every named statement of ``dialect`` as it runs, sorted by name, as one SQL text to read
+    (``springbatch-py statements print``); it parses back into the same statements."""
+    catalog = load_catalog(dialect)
+    lines = [
+        f"-- The named statements springbatch-py runs on {vendor_for_backend(dialect).product} "
+        f"(dialect {dialect}), by name.",
+        "-- :name is a bound parameter; {generator} is a generator name, filled in when the "
+        "statement runs.",
+        "",
+    ]
+    for name in sorted(catalog.statements):
+        statement = catalog.statements[name]
+        lines += [
+            f"-- name: {name}",
+            f"-- {statement.description}",
+            f"-- from: dialects/{statement.source.rsplit(':', 1)[0]}",
+        ]
+        if statement.unsupported is not None:
+            lines.append(f"-- not supported: {statement.unsupported}")
+        else:
+            lines += [f"{sql};" for sql in statement.sql]
+        lines.append("")
+    return "\n".join(lines)

@@ -160,6 +160,15 @@ def test_print_mariadb_with_table_generators() -> None:
     )
 
 
+def test_statements_print_gives_every_named_statement() -> None:
+    result = run("statements", "print", "--dialect", "oracle")
+    assert result.returncode == 0, result.stderr
+    assert "-- name: partition_fetch_assigned" in result.stdout
+    assert "FETCH FIRST :limit ROWS ONLY;" in result.stdout
+    assert "{{" not in result.stdout
+    assert_one_line_error(run("statements", "print", "--dialect", "db2"), 2, "invalid choice")
+
+
 # -- missing privileges: one clear line, nothing written -------------------------------------
 
 

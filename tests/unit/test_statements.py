@@ -1,11 +1,23 @@
-"""Named statements: one catalogue per dialect, the same names everywhere."""
+"""Named statements: one catalogue per dialect, the same names everywhere.
+
+The golden files ``tests/golden/statements-<dialect>.sql`` hold what ``springbatch-py statements
+print`` shows; after a deliberate change to a statement or a fragment, regenerate them with::
+
+    for d in postgresql mysql mariadb oracle sqlite; do
+        python -m springbatch_py statements print --dialect $d > tests/golden/statements-$d.sql
+    done
+
+and read the diff: it is the SQL that changes on each database.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from springbatch_py.cli import main
 from springbatch_py.db import resources
 from springbatch_py.db.detect import VENDORS
 from springbatch_py.db.statements import (
@@ -16,6 +28,8 @@ from springbatch_py.db.statements import (
     statement_folders,
 )
 from springbatch_py.errors import StatementError
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
 def _missing(catalogs: dict[str, StatementCatalog]) -> dict[str, list[str]]:
@@ -115,3 +129,69 @@ def test_bad_fragments_are_refused_with_their_place(sql: str, message: str) -> N
     with pytest.raises(StatementError, match=message) as caught:
         fill_fragments(statement, VENDORS["sqlite"])
     assert "common/x.sql:1" in str(caught.value)
+
+
+@pytest.mark.parametrize("dialect", resources.DIALECT_FOLDERS)
+def test_statements_print_matches_the_golden_file(
+    dialect: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["statements", "print", "--dialect", dialect]) == 0
+    printed = capsys.readouterr().out
+    golden = GOLDEN / f"statements-{dialect}.sql"
+    assert printed == golden.read_text(encoding="utf-8"), (
+        f"{golden.name} differs from `springbatch-py statements print --dialect {dialect}`; "
+        "if the change is meant, regenerate the golden files (see this module's docstring)"
+    )
+    # What is printed parses back into the very statements the dialect runs.
+    parsed = parse_statements(printed, dialect=dialect, filename=golden.name)
+    catalog = load_catalog(dialect)
+    assert {s.name: (s.sql, s.unsupported) for s in parsed} == {
+        s.name: (s.sql, s.unsupported) for s in catalog.statements.values()
+    }
+    assert not re.search(r"\{\{", printed)
+
+
+def test_statements_have_descriptions_and_sql() -> None:
+    for dialect in resources.DIALECT_FOLDERS:
+        for statement in load_catalog(dialect).statements.values():
+            assert statement.description
+            assert statement.sql or statement.unsupported
+
+
+def test_render_substitutes_checked_identifiers() -> None:
+    statement = load_catalog("postgresql")["id_next_sequence"]
+    assert statement.render(generator="BATCH_JOB_SEQ") == ("SELECT nextval('BATCH_JOB_SEQ')",)
+    with pytest.raises(StatementError, match="not a plain SQL identifier"):
+        statement.render(generator="x'); DROP TABLE y; --")
+    with pytest.raises(StatementError, match="needs identifier"):
+        statement.render()
+
+
+def test_unsupported_statement_refuses_to_render() -> None:
+    with pytest.raises(StatementError, match="not supported on postgresql"):
+        load_catalog("postgresql")["id_next_table"].render(generator="X")
+
+
+def test_unknown_statement_name() -> None:
+    with pytest.raises(StatementError, match="no statement named"):
+        load_catalog("sqlite")["nope"]
+
+
+def test_multi_statement_bodies_split_on_line_end_semicolons() -> None:
+    statement = load_catalog("sqlite")["id_next_table"]
+    assert len(statement.sql) == 3
+    assert statement.sql[1].startswith("SELECT MAX(ROWID)")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("SELECT 1;", "before the first"),
+        ("-- name: a\nSELECT 1;", "one-line description"),
+        ("-- name: a\n-- d\nSELECT 1", "must end with ';'"),
+        ("-- name: a\n-- d\n-- not supported: no\nSELECT 1;", "marked not supported but has SQL"),
+    ],
+)
+def test_malformed_files_are_refused(text: str, message: str) -> None:
+    with pytest.raises(StatementError, match=message):
+        parse_statements(text, dialect="sqlite", filename="x.sql")
