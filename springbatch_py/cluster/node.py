@@ -18,7 +18,9 @@ A sweeper judges others only for a silence it witnessed while it could hear the 
 itself: it skips a sweep while its own heartbeats fail or its own row looks as old as the
 threshold, and for one unreachable threshold after its heartbeats resume from a silence. A
 database stall longer than the cleanup threshold therefore evicts nobody: every node was as
-silent as the sweeper.
+silent as the sweeper. A sweep's verdict must also reach the database within half the
+unreachable threshold of its start, or it is rolled back: a sweep sent just before the server
+froze would otherwise run after it resumes, on the later clock, before anyone could heartbeat.
 
 Threads and the state each owns:
 
@@ -442,17 +444,27 @@ class Node:
 
     def _mark_unreachable(self) -> None:
         threshold = self.settings.unreachable_node_threshold
+        deadline = self._sweep_deadline()
         if self._may_sweep(threshold):
-            count = self.store.mark_unreachable(threshold)
+            count = self.store.mark_unreachable(threshold, deadline=deadline)
             if count:
                 log.info("node %s: %d node(s) marked UNREACHABLE", self.node_id, count)
 
     def _remove_unreachable(self) -> None:
         threshold = self.settings.node_cleanup_threshold
+        deadline = self._sweep_deadline()
         if self._may_sweep(threshold):
-            count = self.store.delete_unreachable(threshold)
+            count = self.store.delete_unreachable(threshold, deadline=deadline)
             if count:
                 log.info("node %s: %d node(s) removed", self.node_id, count)
+
+    def _sweep_deadline(self) -> float:
+        """When a sweep begun now must have its verdict, or roll it back: a sweep whose read
+        and write took longer may have waited out a database stall, and its write would then
+        judge every node by a clock that jumped while nobody could heartbeat. Half the
+        unreachable threshold, the silence :meth:`_why_not_sweep` tolerates in its own
+        heartbeats."""
+        return time.monotonic() + self.settings.unreachable_node_threshold / 2000
 
     def _may_sweep(self, threshold_ms: int) -> bool:
         """Sweep only when no node's heartbeats betray another time zone (see clocks.py), and

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -133,6 +134,10 @@ def _task(
     )
 
 
+class _LateVerdict(Exception):
+    """Rolls back a sweep whose statement answered after its deadline."""
+
+
 class ClusterStore:
     """Reads and writes the cluster tables of one database."""
 
@@ -164,22 +169,35 @@ class ClusterStore:
         with self.db.engine.connect() as c:
             return statement.run(c, params)
 
-    def _run_bounded(self, name: str, params: Mapping[str, Any]) -> StatementResult | None:
-        """Run a write whose lock waits are bounded; None when a lock wait ran out."""
+    def _run_bounded(
+        self, name: str, params: Mapping[str, Any], *, deadline: float | None = None
+    ) -> StatementResult | None:
+        """Run a write whose lock waits are bounded; None when a lock wait ran out.
+
+        With ``deadline`` (a :func:`time.monotonic` instant), the write is rolled back, and None
+        returned, when the statement has not answered by then: a verdict taken on the database
+        clock after a stall is not kept (the stall, not the rows, made the rows look old).
+        """
         before, after = self.dialect.lock_timeout_sql(self.lock_timeout_ms)
         try:
-            if not before and not after:
+            if not before and not after and deadline is None:
                 return self._run(name, params, write=True)
             with self._lock:
                 self.counts[name] += 1
+            if not before and not after:
+                with transactions.new_transaction(self.db) as c:
+                    return self._within(deadline, name, self.db.statements[name].run(c, params))
             with self.db.engine.connect() as c:
                 try:
                     with c.begin():
                         for sql in before:
                             c.execute(text(sql))
-                        return self.db.statements[name].run(c, params)
+                        result = self.db.statements[name].run(c, params)
+                        return self._within(deadline, name, result)
                 finally:
                     self._restore(c, after)
+        except _LateVerdict:
+            return None
         except DBAPIError as exc:
             if not self.dialect.is_lock_timeout(exc):
                 raise
@@ -189,6 +207,20 @@ class ClusterStore:
                 ", ".join(f"{k}={v}" for k, v in sorted(params.items()) if k.endswith("_id")),
             )
             return None
+
+    @staticmethod
+    def _within(deadline: float | None, name: str, result: StatementResult) -> StatementResult:
+        """``result``, or :class:`_LateVerdict` (rolling the transaction back) past ``deadline``."""
+        late = 0.0 if deadline is None else time.monotonic() - deadline
+        if late > 0:
+            log.warning(
+                "%s answered %.1f s after its deadline: the database stalled, its verdict is "
+                "rolled back",
+                name,
+                late,
+            )
+            raise _LateVerdict(name)
+        return result
 
     @staticmethod
     def _restore(connection: Connection, statements: list[str]) -> None:
@@ -230,14 +262,20 @@ class ClusterStore:
         )
         return result.rowcounts[0] == 1
 
-    def mark_unreachable(self, threshold_ms: int) -> int:
-        """N3: how many nodes became UNREACHABLE (0 when a node row stayed locked)."""
-        result = self._run_bounded("node_mark_unreachable", {"threshold_ms": threshold_ms})
+    def mark_unreachable(self, threshold_ms: int, *, deadline: float | None = None) -> int:
+        """N3: how many nodes became UNREACHABLE (0 when a node row stayed locked, or when the
+        statement answered after ``deadline``: see :meth:`_run_bounded`)."""
+        result = self._run_bounded(
+            "node_mark_unreachable", {"threshold_ms": threshold_ms}, deadline=deadline
+        )
         return 0 if result is None else result.rowcounts[-1]
 
-    def delete_unreachable(self, threshold_ms: int) -> int:
-        """N4: how many UNREACHABLE nodes were removed (0 when a node row stayed locked)."""
-        result = self._run_bounded("node_delete_unreachable", {"threshold_ms": threshold_ms})
+    def delete_unreachable(self, threshold_ms: int, *, deadline: float | None = None) -> int:
+        """N4: how many UNREACHABLE nodes were removed (0 when a node row stayed locked, or
+        when the statement answered after ``deadline``)."""
+        result = self._run_bounded(
+            "node_delete_unreachable", {"threshold_ms": threshold_ms}, deadline=deadline
+        )
         return 0 if result is None else result.rowcounts[-1]
 
     def deregister(self, node_id: str) -> None:

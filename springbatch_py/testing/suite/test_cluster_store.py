@@ -142,6 +142,22 @@ def test_silent_nodes_are_marked_then_removed_once(setup: Setup) -> None:
     assert [n.node_id for n in store.all_nodes()] == ["fresh"]
 
 
+def test_a_sweep_answering_past_its_deadline_is_rolled_back(setup: Setup) -> None:
+    """A sweep that waited out a stall must not keep a verdict taken on the later clock."""
+    store = setup.store
+    store.register_node("silent", "h")
+    threshold = _threshold(setup)
+    _age_past(setup, threshold)
+    passed = time.monotonic()  # as if the statement waited past the deadline
+    assert store.mark_unreachable(threshold, deadline=passed) == 0
+    assert {n.node_id: n.status for n in store.all_nodes()} == {"silent": "ACTIVE"}
+    assert store.mark_unreachable(threshold, deadline=time.monotonic() + 60) == 1
+    assert store.delete_unreachable(threshold, deadline=passed) == 0
+    assert [n.node_id for n in store.all_nodes()] == ["silent"]
+    assert store.delete_unreachable(threshold, deadline=time.monotonic() + 60) == 1
+    assert store.all_nodes() == []
+
+
 # -- coordination --------------------------------------------------------------------------------
 
 
