@@ -366,11 +366,6 @@ def test_a_database_restart_mid_job_strands_no_partition(private: str, tmp_path:
 
 
 @pytest.mark.parametrize("private", PRIVATE)
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 10 defect 7, open race: a sweep sent just before the server froze runs after "
-    "it resumes, on the later clock, and can evict a node before its next heartbeat",
-)
 def test_a_frozen_database_server_evicts_nobody_when_it_resumes(
     private: str, tmp_path: Path
 ) -> None:

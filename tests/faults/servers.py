@@ -129,6 +129,8 @@ class Server:
     def _terminate(self, signum: int, timeout: float = 60.0) -> None:
         if self.process is None:
             return
+        if self.frozen:
+            self.thaw()  # a frozen child would hold up the shutdown
         self._signal(signal.SIGCONT)
         self.frozen = False
         if self.process.poll() is None:
@@ -244,12 +246,46 @@ class PrivatePostgres(Server):
         self.start()
 
     def freeze(self) -> None:
+        # Every backend leads a session of its own (PostgreSQL's children call setsid()), so
+        # the postmaster's process group is the postmaster alone: stop it first (it forks no
+        # more backends), then each of its children, until no running child is left.
         self._signal(signal.SIGSTOP)
         self.frozen = True
+        if self.process is None:
+            return
+        stopped: set[int] = set()
+        while True:
+            children = set(_children(self.process.pid)) - stopped
+            if not children:
+                return
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            stopped |= children
 
     def thaw(self) -> None:
+        if self.process is not None:
+            for pid in _children(self.process.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
         self._signal(signal.SIGCONT)
         self.frozen = False
+
+
+def _children(pid: int) -> list[int]:
+    """The PIDs of ``pid``'s child processes (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
 
 
 class PrivateMariaDB(Server):
