@@ -8,6 +8,7 @@
 --   now          the database clock, as the liveness columns are written      (Dialect.now_sql)
 --   age_ms(COL)  milliseconds elapsed since the time in COL, on that clock    (Dialect.age_ms_sql)
 --   table(NAME)  how the dialect spells the table NAME                        (Dialect.table_name)
+--   keyed(NAME)  the table NAME of a write that names one row by primary key  (Dialect.keyed_table_sql)
 --   limit(:n)    a row limit at the end of a query                            (Dialect.row_limit_sql)
 -- A statement of the same name under dialects/<dialect>/ replaces the one here where the SQL
 -- really differs; MariaDB uses MySQL's where it has none of its own.
@@ -109,14 +110,14 @@ ORDER BY BP.STEP_EXECUTION_ID
 
 -- name: partition_transition
 -- P3 as compare-and-set: move a partition of this node from one status to another.
-UPDATE {{table(BATCH_PARTITIONS)}} SET STATUS = :status, LAST_UPDATED = {{now}}
+UPDATE {{keyed(BATCH_PARTITIONS)}} SET STATUS = :status, LAST_UPDATED = {{now}}
 WHERE STEP_EXECUTION_ID = :step_execution_id AND JOB_EXECUTION_ID = :job_execution_id
   AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND ASSIGNED_NODE = :node_id
   AND STATUS = :expected_status;
 
 -- name: partition_refresh
 -- P4: a running partition's liveness; 0 rows means it is no longer this node's claim.
-UPDATE {{table(BATCH_PARTITIONS)}} SET LAST_UPDATED = {{now}}
+UPDATE {{keyed(BATCH_PARTITIONS)}} SET LAST_UPDATED = {{now}}
 WHERE STEP_EXECUTION_ID = :step_execution_id AND ASSIGNED_NODE = :node_id AND STATUS = 'CLAIMED';
 
 -- name: partition_count_open
@@ -141,14 +142,14 @@ ORDER BY BP.STEP_EXECUTION_ID;
 
 -- name: partition_reassign
 -- P8 as compare-and-set: an orphan goes back to PENDING on another node, only from the node and status it was seen with ('~' stands for no node).
-UPDATE {{table(BATCH_PARTITIONS)}} SET ASSIGNED_NODE = :new_node_id, LAST_UPDATED = {{now}}, STATUS = 'PENDING'
+UPDATE {{keyed(BATCH_PARTITIONS)}} SET ASSIGNED_NODE = :new_node_id, LAST_UPDATED = {{now}}, STATUS = 'PENDING'
 WHERE JOB_EXECUTION_ID = :job_execution_id AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND STEP_EXECUTION_ID = :step_execution_id AND STATUS = :expected_status
   AND COALESCE(ASSIGNED_NODE, '~') = :old_node_id;
 
 -- name: partition_fail_orphan
 -- A non-transferable orphan ends FAILED, only from the status and node it was seen with.
-UPDATE {{table(BATCH_PARTITIONS)}} SET STATUS = 'FAILED', LAST_UPDATED = {{now}}
+UPDATE {{keyed(BATCH_PARTITIONS)}} SET STATUS = 'FAILED', LAST_UPDATED = {{now}}
 WHERE STEP_EXECUTION_ID = :step_execution_id AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND STATUS = :expected_status AND COALESCE(ASSIGNED_NODE, '~') = :old_node_id;
 

@@ -456,8 +456,8 @@ class ClusterStore:
 
     def claim_partition(self, task: PartitionTask, node_id: str) -> bool:
         """P3 from PENDING to CLAIMED for this node, with a bounded lock wait: False when the
-        partition moved or ended meanwhile, or when its row (or, on InnoDB, a neighbouring index
-        entry) stayed locked by a frozen node's transaction for :attr:`lock_timeout_ms`; a
+        partition moved or ended meanwhile, or when its row stayed locked by a frozen node's
+        transaction for :attr:`lock_timeout_ms`; a
         partition still PENDING for this node is claimed at a later poll."""
         result = self._run_bounded(
             "partition_transition",

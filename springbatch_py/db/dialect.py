@@ -26,6 +26,7 @@ CAPABILITIES: tuple[str, ...] = (
     "empty_string_is_null",
     "millisecond_clock",
     "zone_sensitive_clock",
+    "row_locks",
 )
 
 
@@ -60,6 +61,9 @@ class Dialect:
     library_millisecond_clock: bool = True
     #: Heartbeat ages depend on the session time zone, so nodes must share one.
     zone_sensitive_clock: bool = False
+    #: A write locks the rows it changes, not the whole database: an open transaction of one
+    #: node leaves the other rows to the other nodes.
+    row_locks: bool = True
     #: Table names compare case-sensitively (MySQL/MariaDB with lower_case_table_names=0).
     case_sensitive_table_names: bool = False
     #: Spelling of the cluster table names in this dialect's DDL and statements.
@@ -134,6 +138,12 @@ class Dialect:
         """Milliseconds elapsed since the timestamp in ``column``, on the database clock (the
         statement fragment ``{{age_ms(COLUMN)}}``)."""
         return f"(EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - {column})) * 1000)"
+
+    @classmethod
+    def keyed_table_sql(cls, table: str) -> str:
+        """The table of a write that names one row by its primary key, as the statement must
+        spell it so that the write locks that row only (the fragment ``{{keyed(NAME)}}``)."""
+        return table
 
     @classmethod
     def row_limit_sql(cls, count: str) -> str:

@@ -65,6 +65,7 @@ FRAGMENTS: Mapping[str, tuple[bool, Callable[[type[Dialect], str], str]]] = {
     "now": (False, lambda dialect, _: dialect.now_sql()),
     "age_ms": (True, lambda dialect, column: dialect.age_ms_sql(column)),
     "table": (True, _table),
+    "keyed": (True, lambda dialect, name: dialect.keyed_table_sql(_table(dialect, name))),
     "limit": (True, lambda dialect, count: dialect.row_limit_sql(count)),
 }
 

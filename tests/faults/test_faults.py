@@ -20,27 +20,15 @@ SIZE = JobSize(partitions=8, items=30, delay_ms=20)
 BOUND = 45.0
 
 
-#: Scenarios that still break a promise now and then, with the open defect behind each (they run
-#: and report; they do not fail the run until the defect is fixed).
-KNOWN: dict[tuple[str, str], str] = {
-    ("worker-fence", "mariadb"): (
-        "issue 10 defect 4 on InnoDB: under load a partition of a killed worker, moved to a live "
-        "node, sometimes waits until the frozen node's chunk transaction ends"
-    ),
-}
-
-
 # One fault at a time: a busy-loop or a frozen server must not starve another scenario's nodes
 # (under xdist every scenario runs on the same worker, in turn).
 @pytest.mark.xdist_group("faults")
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_fault(server: Server, name: str, request: pytest.FixtureRequest) -> None:
+def test_fault(server: Server, name: str) -> None:
     scenario = SCENARIOS[name]
     reason = not_applicable(scenario, server.engine)
     if reason:
         pytest.skip(reason)
-    if (name, server.engine) in KNOWN:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN[name, server.engine], strict=False))
     result = run_scenario(server, scenario, seed=SEED, size=SIZE, bound=BOUND)
     assert result.ok, result.summary()

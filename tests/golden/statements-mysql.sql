@@ -144,7 +144,7 @@ WHERE MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND STATUS IN ('PENDI
 -- name: partition_fail_orphan
 -- A non-transferable orphan ends FAILED, only from the status and node it was seen with.
 -- from: dialects/common/cluster.sql
-UPDATE batch_partitions SET STATUS = 'FAILED', LAST_UPDATED = CURRENT_TIMESTAMP(3)
+UPDATE batch_partitions FORCE INDEX (PRIMARY) SET STATUS = 'FAILED', LAST_UPDATED = CURRENT_TIMESTAMP(3)
 WHERE STEP_EXECUTION_ID = :step_execution_id AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND STATUS = :expected_status AND COALESCE(ASSIGNED_NODE, '~') = :old_node_id;
 
@@ -190,7 +190,7 @@ FROM batch_partitions WHERE MASTER_STEP_EXECUTION_ID = :master_step_execution_id
 -- name: partition_reassign
 -- P8 as compare-and-set: an orphan goes back to PENDING on another node, only from the node and status it was seen with ('~' stands for no node).
 -- from: dialects/common/cluster.sql
-UPDATE batch_partitions SET ASSIGNED_NODE = :new_node_id, LAST_UPDATED = CURRENT_TIMESTAMP(3), STATUS = 'PENDING'
+UPDATE batch_partitions FORCE INDEX (PRIMARY) SET ASSIGNED_NODE = :new_node_id, LAST_UPDATED = CURRENT_TIMESTAMP(3), STATUS = 'PENDING'
 WHERE JOB_EXECUTION_ID = :job_execution_id AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id
   AND STEP_EXECUTION_ID = :step_execution_id AND STATUS = :expected_status
   AND COALESCE(ASSIGNED_NODE, '~') = :old_node_id;
@@ -198,13 +198,13 @@ WHERE JOB_EXECUTION_ID = :job_execution_id AND MASTER_STEP_EXECUTION_ID = :maste
 -- name: partition_refresh
 -- P4: a running partition's liveness; 0 rows means it is no longer this node's claim.
 -- from: dialects/common/cluster.sql
-UPDATE batch_partitions SET LAST_UPDATED = CURRENT_TIMESTAMP(3)
+UPDATE batch_partitions FORCE INDEX (PRIMARY) SET LAST_UPDATED = CURRENT_TIMESTAMP(3)
 WHERE STEP_EXECUTION_ID = :step_execution_id AND ASSIGNED_NODE = :node_id AND STATUS = 'CLAIMED';
 
 -- name: partition_transition
 -- P3 as compare-and-set: move a partition of this node from one status to another.
 -- from: dialects/common/cluster.sql
-UPDATE batch_partitions SET STATUS = :status, LAST_UPDATED = CURRENT_TIMESTAMP(3)
+UPDATE batch_partitions FORCE INDEX (PRIMARY) SET STATUS = :status, LAST_UPDATED = CURRENT_TIMESTAMP(3)
 WHERE STEP_EXECUTION_ID = :step_execution_id AND JOB_EXECUTION_ID = :job_execution_id
   AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND ASSIGNED_NODE = :node_id
   AND STATUS = :expected_status;

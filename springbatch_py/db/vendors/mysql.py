@@ -51,6 +51,16 @@ class MySQLDialect(Dialect):
         return "CURRENT_TIMESTAMP(3)"
 
     @classmethod
+    def keyed_table_sql(cls, table: str) -> str:
+        # InnoDB's optimizer may run an UPDATE that names the primary key through a secondary
+        # index that the WHERE clause also matches (BATCH_PARTITIONS' node/status and
+        # master/status indexes), and at REPEATABLE READ it then locks every index entry it
+        # scanned and the gaps between them until commit. A chunk's fence holding such locks
+        # while its node is frozen blocked other nodes' claims, completions and reassignments;
+        # through the primary key it locks its own row only.
+        return f"{table} FORCE INDEX (PRIMARY)"
+
+    @classmethod
     def age_ms_sql(cls, column: str) -> str:
         # MySQL cannot subtract timestamps: TIMESTAMPDIFF in microseconds keeps the milliseconds
         # (the library's TIMESTAMPDIFF(SECOND, ...) would truncate them).

@@ -21,6 +21,8 @@ class SQLiteDialect(Dialect):
     name: ClassVar[str] = "sqlite"
     product: ClassVar[str] = "SQLite"
     transactional_ddl = True
+    # One writer at a time: a transaction that wrote holds the whole database until it ends.
+    row_locks = False
 
     def __init__(self, server_version: tuple[int, ...], time_zone: ZoneInfo) -> None:
         super().__init__(server_version, time_zone)

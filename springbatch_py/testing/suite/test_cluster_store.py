@@ -263,6 +263,47 @@ def test_partitions_are_claimed_refreshed_and_finished_by_their_node_only(setup:
     ]
 
 
+@pytest.mark.requires("row_locks")
+def test_a_partition_write_left_open_locks_no_other_partition(setup: Setup) -> None:
+    """A node frozen between a partition write and its commit (a chunk's fence, a completion)
+    holds that partition's row, and only it: claims and reassignments of the others go on."""
+    store = setup.store
+    fenced, completing, pending, orphan = (
+        setup.task(0, "node-a"),
+        setup.task(1, "node-a"),
+        setup.task(2, "node-b"),
+        setup.task(3, "node-gone"),
+    )
+    _started(setup, [fenced, completing, pending, orphan])
+    for task in (fenced, completing, orphan):
+        assert store.transition_partition(task, task.assigned_node or "", "PENDING", "CLAIMED")
+    with setup.db.engine.connect() as frozen, frozen.begin():
+        assert store.refresh_partition(fenced.step_execution_id, "node-a", connection=frozen)
+        moved = setup.db.statements["partition_transition"].run(
+            frozen,
+            {
+                "step_execution_id": completing.step_execution_id,
+                "job_execution_id": completing.job_execution_id,
+                "master_step_execution_id": completing.master_step_execution_id,
+                "node_id": "node-a",
+                "expected_status": "CLAIMED",
+                "status": "COMPLETED",
+            },
+        )
+        assert moved.rowcounts[0] == 1
+        # Each of these waits for a lock at most the store's lock timeout, then answers False.
+        assert store.claim_partition(pending, "node-b")
+        assert store.reassign(replace(orphan, status="CLAIMED"), "node-b")
+        assert not store.reassign(replace(fenced, status="CLAIMED"), "node-b")  # its row is held
+    statuses = {t.partition_key: t.status for t in store.list_partitions(manager_id(fenced))}
+    assert statuses == {
+        "worker:0": "CLAIMED",
+        "worker:1": "COMPLETED",
+        "worker:2": "CLAIMED",
+        "worker:3": "PENDING",
+    }
+
+
 def manager_id(task: PartitionTask) -> int:
     return task.master_step_execution_id
 
