@@ -1,5 +1,5 @@
 """The cluster statements on every engine: what each one does, its compare-and-set row counts,
-racing claims from several connections, and the capabilities a dialect declares."""
+and racing claims from several connections."""
 
 from __future__ import annotations
 
@@ -328,54 +328,3 @@ def test_phase_events_are_recorded(setup: Setup) -> None:
     with setup.db.connect() as c:
         count = c.execute(sa.text("SELECT COUNT(*) FROM batch_job_phase_events")).scalar()
     assert count == 1
-
-
-# -- declared capabilities ----------------------------------------------------------------------
-
-
-@pytest.mark.requires("skip_locked")
-def test_skip_locked_passes_over_locked_rows(setup: Setup) -> None:
-    tasks = [setup.task(i, "node-a") for i in range(2)]
-    _started(setup, tasks)
-    query = sa.text(
-        "SELECT step_execution_id FROM batch_partitions WHERE status = 'PENDING' "
-        "ORDER BY step_execution_id FOR UPDATE SKIP LOCKED"
-    )
-    first, second = setup.db.engine.connect(), setup.db.engine.connect()
-    try:
-        with first.begin():
-            locked = first.execute(
-                sa.text(
-                    "SELECT step_execution_id FROM batch_partitions "
-                    "WHERE step_execution_id = :id FOR UPDATE"
-                ),
-                {"id": tasks[0].step_execution_id},
-            ).scalar()
-            assert locked == tasks[0].step_execution_id
-            with second.begin():
-                started = time.monotonic()
-                rows = [r[0] for r in second.execute(query)]
-                assert time.monotonic() - started < 5  # no wait for the lock
-                assert rows == [tasks[1].step_execution_id]
-    finally:
-        first.close()
-        second.close()
-
-
-@pytest.mark.requires("listen_notify")
-def test_listen_notify_delivers_across_connections(setup: Setup) -> None:
-    listener = setup.db.engine.connect()
-    try:
-        listener.exec_driver_sql("LISTEN springbatch_conformance")
-        listener.commit()
-        with setup.db.begin() as c:
-            c.exec_driver_sql("NOTIFY springbatch_conformance, 'hello'")
-        raw: Any = listener.connection.driver_connection
-        received: list[str] = []
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            listener.exec_driver_sql("SELECT 1")
-            received = [n.payload for n in raw.notifies(timeout=0.5, stop_after=1)]
-        assert received == ["hello"]
-    finally:
-        listener.close()
