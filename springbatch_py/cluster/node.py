@@ -53,8 +53,9 @@ from sqlalchemy.exc import IntegrityError
 
 from springbatch_py.cluster.clocks import ClockCheck
 from springbatch_py.cluster.recovery import recover_orphaned_masters
-from springbatch_py.cluster.runtime import ClusterRuntime, NodeStatus, running_on
+from springbatch_py.cluster.runtime import ClusterRuntime, running_on
 from springbatch_py.cluster.settings import ClusterSettings
+from springbatch_py.cluster.states import NodeStatus
 from springbatch_py.cluster.store import ClusterStore, NodeRow
 from springbatch_py.cluster.worker import StepFactory, StepRegistry, Worker
 from springbatch_py.core.domain import JobExecution

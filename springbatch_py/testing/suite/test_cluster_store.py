@@ -122,6 +122,24 @@ def test_node_rows_register_heartbeat_and_leave(setup: Setup) -> None:
     assert [n.node_id for n in store.all_nodes()] == ["node-b"]
 
 
+def test_an_update_that_changes_nothing_still_counts_its_row(setup: Setup) -> None:
+    """The heartbeat reads 0 rows as "this node's row is gone" (ClusterStore.heartbeat): two
+    heartbeats within one tick of the column (whole seconds on the cluster library's MySQL DDL)
+    with the same load write the values the row already holds, and must still count it. MySQL
+    and MariaDB count matched rows, not changed ones, only for a client that asks
+    (CLIENT_FOUND_ROWS), as SQLAlchemy's MySQL drivers do on every connection."""
+    setup.store.register_node("node-a", "host-a")
+    assert setup.store.heartbeat("node-a", 7) is True
+    nodes = setup.db.dialect.table_name("BATCH_NODES", "cluster")
+    same = sa.text(
+        f"UPDATE {nodes} SET STATUS = 'ACTIVE', CURRENT_LOAD = :load, "
+        "LAST_UPDATED_TIME = LAST_UPDATED_TIME WHERE NODE_ID = :node"
+    )
+    with setup.db.begin() as c:
+        assert c.execute(same, {"load": 7, "node": "node-a"}).rowcount == 1
+        assert c.execute(same, {"load": 7, "node": "node-gone"}).rowcount == 0
+
+
 def test_silent_nodes_are_marked_then_removed_once(setup: Setup) -> None:
     store = setup.store
     store.register_node("silent", "h")
