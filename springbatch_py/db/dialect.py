@@ -1,8 +1,11 @@
-"""The dialect protocol: capability flags, SQL fragment builders and type binding.
+"""The dialect protocol: capability flags, engine and session hooks, transaction options, SQL
+fragment builders, the grammar of the DDL scripts, and type binding.
 
 :class:`Dialect` holds the portable defaults. Each vendor module under
 :mod:`springbatch_py.db.vendors` overrides only what its database does differently and says why.
-A :class:`Dialect` is detected once per engine (see :mod:`springbatch_py.db.detect`).
+A :class:`Dialect` is detected once per engine (see :mod:`springbatch_py.db.detect`); the hooks
+that run before (engine set-up, connect arguments, each new connection) are class methods. Code
+outside :mod:`springbatch_py.db` asks the dialect, never its name.
 """
 
 from __future__ import annotations
