@@ -20,8 +20,13 @@ from springbatch_py.cluster.partitioner import (
     RoundRobin,
     strategy_for,
 )
-from springbatch_py.cluster.runtime import NodeStatus
 from springbatch_py.cluster.settings import ClusterSettings
+from springbatch_py.cluster.states import (
+    CoordinationStatus,
+    IllegalTransitionError,
+    NodeStatus,
+    PartitionStatus,
+)
 from springbatch_py.cluster.worker import PartitionLostError, StepRegistry
 
 __all__ = [
@@ -31,12 +36,15 @@ __all__ = [
     "ClusterError",
     "ClusterPartitioner",
     "ClusterSettings",
+    "CoordinationStatus",
     "FixedNodeCount",
     "FunctionPartitioner",
+    "IllegalTransitionError",
     "LeastLoaded",
     "Node",
     "NodeStatus",
     "PartitionLostError",
+    "PartitionStatus",
     "PartitionStep",
     "PartitioningMode",
     "PartitionsFailedError",

@@ -37,6 +37,7 @@ from springbatch_py.cluster.partitioner import (
     is_transferable,
 )
 from springbatch_py.cluster.runtime import ClusterRuntime, current_runtime
+from springbatch_py.cluster.states import CoordinationStatus, PartitionStatus
 from springbatch_py.cluster.store import ActiveNode, Coordination, PartitionTask
 from springbatch_py.core.domain import COUNTERS, StepExecution
 from springbatch_py.core.errors import JobExecutionAlreadyRunningError, JobRestartError
@@ -111,7 +112,11 @@ class PartitionStep(Step):
         self._phase(runtime, job_execution_id, "PARTITIONED")
         store.insert_coordination(job_execution_id, node_id, step_execution.id, self.worker_name)
         coordination = Coordination(
-            job_execution_id, node_id, step_execution.id, self.worker_name, "CREATED"
+            job_execution_id,
+            node_id,
+            step_execution.id,
+            self.worker_name,
+            CoordinationStatus.CREATED,
         )
         store.insert_partitions(
             PartitionTask(
@@ -126,7 +131,9 @@ class PartitionStep(Step):
             for w in workers
         )
         self._phase(runtime, job_execution_id, "DISTRIBUTED")
-        if not store.transition_coordination(coordination, node_id, "CREATED", "STARTED"):
+        if not store.transition_coordination(
+            coordination, node_id, CoordinationStatus.CREATED, CoordinationStatus.STARTED
+        ):
             raise ClusterError(f"job execution {job_execution_id}: coordination row vanished")
         runtime.wake_worker()
         # Only a wait that ends normally completes the coordination: a master that lost its job
@@ -134,7 +141,9 @@ class PartitionStep(Step):
         # STARTED for lost-master recovery once its node row is gone.
         stop_requested, cancelled = self._wait(step_execution, coordination, runtime)
         self._phase(runtime, job_execution_id, "COMPLETION_DETECTED")
-        if not store.transition_coordination(coordination, node_id, "STARTED", "COMPLETED"):
+        if not store.transition_coordination(
+            coordination, node_id, CoordinationStatus.STARTED, CoordinationStatus.COMPLETED
+        ):
             self._lost(step_execution, coordination, runtime)
         failed = store.count_failed(step_execution.id) - cancelled
         self._aggregate(step_execution, workers, repository, failed)
@@ -245,7 +254,7 @@ class PartitionStep(Step):
                 current = store.get_coordination(coordination.job_execution_id)
                 if (
                     current is None
-                    or current.status != "STARTED"
+                    or current.status != CoordinationStatus.STARTED
                     or current.master_node_id != runtime.node_id
                 ):
                     self._lost(manager, coordination, runtime)
@@ -290,7 +299,7 @@ class PartitionStep(Step):
         store, repository = runtime.store, runtime.repository
         cancelled = 0
         for task in store.list_partitions(manager.id):
-            if task.status != "PENDING" or not store.fail_orphan(task):
+            if task.status != PartitionStatus.PENDING or not store.fail_orphan(task):
                 continue
             cancelled += 1
             execution = repository.get_step_execution(task.job_execution_id, task.step_execution_id)
@@ -327,7 +336,9 @@ class PartitionStep(Step):
         # Let the recoverer finish failing the execution (bounded), then save over its version:
         # the manager step ends FAILED and the job with it, restartable, never UNKNOWN.
         while (
-            current is not None and current.status == "RECOVERING" and time.monotonic() < deadline
+            current is not None
+            and current.status == CoordinationStatus.RECOVERING
+            and time.monotonic() < deadline
         ):
             time.sleep(check)
             current = store.get_coordination(job_execution_id)

@@ -55,8 +55,9 @@ from sqlalchemy.exc import IntegrityError
 
 from springbatch_py.cluster.clocks import ClockCheck
 from springbatch_py.cluster.recovery import recover_orphaned_masters
-from springbatch_py.cluster.runtime import ClusterRuntime, NodeStatus, running_on
+from springbatch_py.cluster.runtime import ClusterRuntime, running_on
 from springbatch_py.cluster.settings import ClusterSettings
+from springbatch_py.cluster.states import NodeStatus
 from springbatch_py.cluster.store import ClusterStore, NodeRow
 from springbatch_py.cluster.worker import StepFactory, StepRegistry, Worker
 from springbatch_py.core.domain import JobExecution
@@ -216,14 +217,8 @@ class Node:
         if self._started:
             return self
         require_cluster_schema(self.db)
-        if self.db.dialect.name == "sqlite":
-            # Several processes share the file: readers must not block the writer's commit.
-            # (A pragma outside any transaction: the raw connection is in autocommit mode.)
-            raw = self.db.engine.raw_connection()
-            try:
-                raw.driver_connection.execute("PRAGMA journal_mode=WAL")  # type: ignore[union-attr]
-            finally:
-                raw.close()
+        # Several node processes share the database (SQLite: readers must not block a commit).
+        self.db.dialect.prepare_shared_use(self.db.engine)
         if (
             not self.db.dialect.millisecond_clock
             and self.settings.unreachable_node_threshold < 3000

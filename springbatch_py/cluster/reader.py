@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -30,7 +29,6 @@ from springbatch_py.cluster.store import (
 )
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database, database_now
-from springbatch_py.errors import DatabaseUnavailableError
 from springbatch_py.repository.tables import Tables
 
 
@@ -82,28 +80,12 @@ class ClusterReader:
     def reading(self) -> Iterator[Connection]:
         """A connection for one short read transaction (rolled back when done); the current
         transaction's when there is one."""
-        self._check_sqlite_file()
-        if transactions.current(self.db) is not None or self.db.dialect.name != "postgresql":
-            # MySQL and MariaDB read from one snapshot (REPEATABLE READ), SQLite's read
-            # transaction is one; Oracle reads each statement's own snapshot.
-            with transactions.reading(self.db) as connection:
-                yield connection
-            return
-        # PostgreSQL's READ COMMITTED takes a snapshot per statement: ask for one for all.
-        with self.db.engine.connect() as connection:
-            yield connection.execution_options(isolation_level="REPEATABLE READ")
-
-    def _check_sqlite_file(self) -> None:
-        # A pooled SQLite connection keeps reading a file that was deleted, while every other
-        # process would open (and create) a new empty one: the path is what the cluster shares.
-        url = self.db.engine.url
-        if url.get_backend_name() != "sqlite":
-            return
-        name = url.database
-        if name is None or name in ("", ":memory:") or name.startswith("file:"):
-            return
-        if not Path(name).is_file():
-            raise DatabaseUnavailableError(f"SQLite database file {name} does not exist")
+        # The database must still be the one the cluster shares (a SQLite file may be gone).
+        self.db.dialect.require_database(self.db.engine.url)
+        # MySQL and MariaDB read from one snapshot (REPEATABLE READ), as does SQLite's read
+        # transaction; PostgreSQL is asked for one; Oracle reads each statement's own snapshot.
+        with transactions.reading(self.db, one_snapshot=True) as connection:
+            yield connection
 
     def now(self, connection: Connection) -> datetime:
         """The database clock (a naive time of the configured zone); also proves the

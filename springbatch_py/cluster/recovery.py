@@ -30,6 +30,7 @@ import time
 import uuid
 
 from springbatch_py.cluster.runtime import ClusterRuntime
+from springbatch_py.cluster.states import CoordinationStatus
 from springbatch_py.cluster.store import ClusterStore, Coordination
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.errors import (
@@ -73,7 +74,7 @@ def recover_orphaned_masters(runtime: ClusterRuntime) -> int:
             runtime.node_id,
             orphan.master_step_execution_id,
             orphan.master_step_name,
-            "RECOVERING",
+            CoordinationStatus.RECOVERING,
         )
         reasons[orphan.job_execution_id] = f"master node '{orphan.master_node_id}' was lost"
     recovered = 0
@@ -108,7 +109,10 @@ def finish_recovery(
             attempts=attempts,
         )
         if not store.transition_coordination(
-            coordination, coordination.master_node_id, "RECOVERING", "ABANDONED"
+            coordination,
+            coordination.master_node_id,
+            CoordinationStatus.RECOVERING,
+            CoordinationStatus.ABANDONED,
         ):
             log.warning("job execution %s: coordination changed during recovery", job_execution_id)
             return False
@@ -193,12 +197,16 @@ def recover_job_execution(
     if execution.status in (BatchStatus.COMPLETED, BatchStatus.ABANDONED, BatchStatus.UNKNOWN):
         log.info("job execution %s is %s: not recovered", job_execution_id, execution.status.name)
         return execution  # as Spring Batch 6's recover: nothing to do
-    if coordination.status != "ABANDONED":
+    if coordination.status != CoordinationStatus.ABANDONED:
         owner = next(
             (n for n in store.all_nodes() if n.node_id == coordination.master_node_id), None
         )
         if owner is not None and owner.heartbeat_age_ms < live_ms:
-            role = "being recovered by" if coordination.status == "RECOVERING" else "owned by"
+            role = (
+                "being recovered by"
+                if coordination.status == CoordinationStatus.RECOVERING
+                else "owned by"
+            )
             raise JobExecutionAlreadyRunningError(
                 f"job execution {job_execution_id} is {role} live node {owner.node_id} "
                 f"({owner.status}, heartbeat {owner.heartbeat_age_ms / 1000:.1f} s ago, "
@@ -206,7 +214,7 @@ def recover_job_execution(
                 f"{job_execution_id}' instead"
             )
     reason = f"recovered on request: master node '{coordination.master_node_id}' was gone"
-    if coordination.status in ("STARTED", "RECOVERING"):
+    if coordination.status in (CoordinationStatus.STARTED, CoordinationStatus.RECOVERING):
         recoverer = f"recover-{uuid.uuid4()}"  # no node row: a recoverer that dies is retried
         if not store.claim_orphaned_master(coordination, recoverer):
             raise RecoveryIncompleteError(
@@ -217,7 +225,7 @@ def recover_job_execution(
             recoverer,
             coordination.master_step_execution_id,
             coordination.master_step_name,
-            "RECOVERING",
+            CoordinationStatus.RECOVERING,
         )
         finish_recovery(store, repository, claimed, reason)
     else:

@@ -9,7 +9,6 @@ on one transition. ``stopping`` and ``leaving`` are set once, by :meth:`Node.sto
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import TypeVar
 
 from springbatch_py.cluster.partitioner import ClusterError
 from springbatch_py.cluster.settings import ClusterSettings
+from springbatch_py.cluster.states import NodeStatus
 from springbatch_py.cluster.store import ClusterStore
 from springbatch_py.db.database import one_line
 from springbatch_py.repository.jobs import JobRepository
@@ -32,13 +32,6 @@ T = TypeVar("T")
 #: First pause between two attempts of a write that must land; it doubles up to the cap.
 FIRST_BACKOFF_S = 0.05
 BACKOFF_CAP_S = 2.0
-
-
-class NodeStatus(enum.Enum):
-    """A node's own view of itself (Java's ``NodeStatus``)."""
-
-    ACTIVE = "ACTIVE"
-    UNREACHABLE = "UNREACHABLE"
 
 
 class GaveUpError(ClusterError):

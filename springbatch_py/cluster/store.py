@@ -6,7 +6,10 @@ Java library's writes are visible to other nodes at once, and PostgreSQL's ``CUR
 is the transaction's start), unless a connection is given: the partition fence runs inside a
 chunk's transaction, and the observability reads share one read transaction. Transitions are
 compare-and-set: they name the status a row must still have and return whether exactly one row
-moved.
+moved. Each is first checked against the state machines of :mod:`springbatch_py.cluster.states`
+(an illegal one raises :class:`~springbatch_py.cluster.states.IllegalTransitionError` before any
+SQL runs), and one that moved more than one row raises :class:`CompareAndSetError`: a row
+count is 0 (lost), 1 (won) or a broken table.
 
 Every statement run is counted in :attr:`ClusterStore.counts`, so tests and benchmarks can see
 how many statements a partition costs.
@@ -34,6 +37,14 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from springbatch_py.cluster.states import (
+    COORDINATION,
+    NODE,
+    PARTITION,
+    CoordinationStatus,
+    NodeStatus,
+    PartitionStatus,
+)
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.db.statements import StatementResult
@@ -47,6 +58,21 @@ LOCK_TIMEOUT_MS = 1000
 
 class RowLockedError(SpringBatchError):
     """A cluster row stayed locked by another transaction for the store's bounded lock wait."""
+
+
+class CompareAndSetError(SpringBatchError):
+    """A compare-and-set moved more than one row: the table lacks its primary key, or the
+    statement its key columns."""
+
+
+def _one_row(name: str, count: int, key: object) -> bool:
+    """Whether a compare-and-set won: 0 rows lost, 1 row won, more raises."""
+    if count in (0, 1):
+        return count == 1
+    raise CompareAndSetError(
+        f"{name} for {key} moved {count} rows; a compare-and-set moves at most one "
+        "(check the table's primary key: springbatch-py schema verify)"
+    )
 
 
 #: Stands for "no node" in the compare-and-set of orphans (a NULL can't be compared).
@@ -251,20 +277,28 @@ class ClusterStore:
 
     def register_node(self, node_id: str, host_identifier: str) -> None:
         """N1: insert this node's row (raises if the id exists)."""
+        NODE.check([None], NodeStatus.ACTIVE)
         self._run(
             "node_register", {"node_id": node_id, "host_identifier": host_identifier}, write=True
         )
 
     def heartbeat(self, node_id: str, current_load: int) -> bool:
         """N2: refresh this node's row; False when the row is gone (the node was evicted)."""
+        # 0 rows must mean "row gone", never "nothing changed": two heartbeats within one tick
+        # of the column (whole seconds on the cluster library's MySQL DDL) with the same load
+        # change no value. MySQL then reports 0 affected rows unless the client asks for
+        # matched rows (CLIENT_FOUND_ROWS), which SQLAlchemy's MySQL drivers do on every
+        # connection; the conformance suite pins it (test_cluster_store.py:
+        # test_an_update_that_changes_nothing_still_counts_its_row).
         result = self._run(
             "node_heartbeat", {"node_id": node_id, "current_load": current_load}, write=True
         )
-        return result.rowcounts[0] == 1
+        return _one_row("node_heartbeat", result.rowcounts[0], f"node {node_id}")
 
     def mark_unreachable(self, threshold_ms: int, *, deadline: float | None = None) -> int:
         """N3: how many nodes became UNREACHABLE (0 when a node row stayed locked, or when the
         statement answered after ``deadline``: see :meth:`_run_bounded`)."""
+        NODE.check([NodeStatus.ACTIVE], NodeStatus.UNREACHABLE)
         result = self._run_bounded(
             "node_mark_unreachable", {"threshold_ms": threshold_ms}, deadline=deadline
         )
@@ -273,6 +307,7 @@ class ClusterStore:
     def delete_unreachable(self, threshold_ms: int, *, deadline: float | None = None) -> int:
         """N4: how many UNREACHABLE nodes were removed (0 when a node row stayed locked, or
         when the statement answered after ``deadline``)."""
+        NODE.check([NodeStatus.UNREACHABLE], None)
         result = self._run_bounded(
             "node_delete_unreachable", {"threshold_ms": threshold_ms}, deadline=deadline
         )
@@ -314,6 +349,7 @@ class ClusterStore:
         master_step_name: str,
     ) -> None:
         """C1: the coordination row, CREATED (its times from this node's clock, as Java's)."""
+        COORDINATION.check([None], CoordinationStatus.CREATED)
         self._run(
             "coordination_insert",
             {
@@ -327,9 +363,14 @@ class ClusterStore:
         )
 
     def transition_coordination(
-        self, coordination: Coordination, master_node_id: str, expected: str, status: str
+        self,
+        coordination: Coordination,
+        master_node_id: str,
+        expected: CoordinationStatus | str,
+        status: CoordinationStatus | str,
     ) -> bool:
         """C2 as compare-and-set; False when the row was not in ``expected`` for this master."""
+        COORDINATION.check([expected], status)
         result = self._run(
             "coordination_transition",
             {
@@ -342,7 +383,11 @@ class ClusterStore:
             },
             write=True,
         )
-        return result.rowcounts[0] == 1
+        return _one_row(
+            "coordination_transition",
+            result.rowcounts[0],
+            f"job execution {coordination.job_execution_id}",
+        )
 
     def find_orphaned_masters(self) -> list[Coordination]:
         """C3: STARTED or RECOVERING jobs whose master's node row is gone."""
@@ -359,6 +404,10 @@ class ClusterStore:
 
     def claim_orphaned_master(self, orphan: Coordination, node_id: str) -> bool:
         """C4: take over a lost master's job; True for the one node that wins."""
+        COORDINATION.check(
+            [CoordinationStatus.STARTED, CoordinationStatus.RECOVERING],
+            CoordinationStatus.RECOVERING,
+        )
         result = self._run(
             "coordination_claim_orphaned",
             {
@@ -369,7 +418,11 @@ class ClusterStore:
             },
             write=True,
         )
-        return result.rowcounts[0] == 1
+        return _one_row(
+            "coordination_claim_orphaned",
+            result.rowcounts[0],
+            f"job execution {orphan.job_execution_id}",
+        )
 
     def get_coordination(
         self, job_execution_id: int, *, connection: Connection | None = None
@@ -409,6 +462,7 @@ class ClusterStore:
 
     def insert_partitions(self, tasks: Iterable[PartitionTask]) -> None:
         """P1: the partitions of a master step, PENDING, in one transaction."""
+        PARTITION.check([None], PartitionStatus.PENDING)
         with self._batch() as c:
             for task in tasks:
                 self._run(
@@ -430,16 +484,17 @@ class ClusterStore:
         rows = _rows(
             self._run("partition_fetch_assigned", {"node_id": node_id, "limit": limit}, write=False)
         )
-        return [_task(r, assigned_node=node_id, status="PENDING") for r in rows]
+        return [_task(r, assigned_node=node_id, status=PartitionStatus.PENDING) for r in rows]
 
     def transition_partition(
         self,
         task: PartitionTask,
         node_id: str,
-        expected: str,
-        status: str,
+        expected: PartitionStatus | str,
+        status: PartitionStatus | str,
     ) -> bool:
         """P3 as compare-and-set for this node's partition; True when exactly one row moved."""
+        PARTITION.check([expected], status)
         result = self._run(
             "partition_transition",
             {
@@ -452,13 +507,16 @@ class ClusterStore:
             },
             write=True,
         )
-        return result.rowcounts[0] == 1
+        return _one_row(
+            "partition_transition", result.rowcounts[0], f"partition {task.step_execution_id}"
+        )
 
     def claim_partition(self, task: PartitionTask, node_id: str) -> bool:
         """P3 from PENDING to CLAIMED for this node, with a bounded lock wait: False when the
         partition moved or ended meanwhile, or when its row stayed locked by a frozen node's
         transaction for :attr:`lock_timeout_ms`; a
         partition still PENDING for this node is claimed at a later poll."""
+        PARTITION.check([PartitionStatus.PENDING], PartitionStatus.CLAIMED)
         result = self._run_bounded(
             "partition_transition",
             {
@@ -466,11 +524,13 @@ class ClusterStore:
                 "job_execution_id": task.job_execution_id,
                 "master_step_execution_id": task.master_step_execution_id,
                 "node_id": node_id,
-                "expected_status": "PENDING",
-                "status": "CLAIMED",
+                "expected_status": PartitionStatus.PENDING,
+                "status": PartitionStatus.CLAIMED,
             },
         )
-        return result is not None and result.rowcounts[-1] == 1
+        return result is not None and _one_row(
+            "partition_transition", result.rowcounts[-1], f"partition {task.step_execution_id}"
+        )
 
     def refresh_partition(
         self, step_execution_id: int, node_id: str, *, connection: Connection | None = None
@@ -480,13 +540,14 @@ class ClusterStore:
         Run inside a chunk's transaction, it is the fence: it also locks the row until the
         chunk commits, so a reassignment waits for the commit or wins before it.
         """
+        # A refresh within one tick of the column changes nothing: matched rows (see heartbeat).
         result = self._run(
             "partition_refresh",
             {"step_execution_id": step_execution_id, "node_id": node_id},
             write=True,
             connection=connection,
         )
-        return result.rowcounts[0] == 1
+        return _one_row("partition_refresh", result.rowcounts[0], f"partition {step_execution_id}")
 
     def count_open(self, master_step_execution_id: int) -> int:
         """P5: PENDING or CLAIMED partitions of a master step."""
@@ -532,6 +593,7 @@ class ClusterStore:
         False too when the row stayed locked (its node froze inside a chunk's transaction) for
         :attr:`lock_timeout_ms`: try again later.
         """
+        PARTITION.check([task.status], PartitionStatus.PENDING)
         result = self._run_bounded(
             "partition_reassign",
             {
@@ -543,11 +605,14 @@ class ClusterStore:
                 "old_node_id": task.assigned_node or NO_NODE,
             },
         )
-        return result is not None and result.rowcounts[-1] == 1
+        return result is not None and _one_row(
+            "partition_reassign", result.rowcounts[-1], f"partition {task.step_execution_id}"
+        )
 
     def fail_orphan(self, task: PartitionTask) -> bool:
         """A non-transferable orphan ends FAILED, only from how it was seen (False too when its
         row stayed locked: try again later)."""
+        PARTITION.check([task.status], PartitionStatus.FAILED)
         result = self._run_bounded(
             "partition_fail_orphan",
             {
@@ -557,7 +622,9 @@ class ClusterStore:
                 "old_node_id": task.assigned_node or NO_NODE,
             },
         )
-        return result is not None and result.rowcounts[-1] == 1
+        return result is not None and _one_row(
+            "partition_fail_orphan", result.rowcounts[-1], f"partition {task.step_execution_id}"
+        )
 
     def list_partitions(
         self, master_step_execution_id: int, *, connection: Connection | None = None
@@ -601,6 +668,7 @@ class ClusterStore:
         locked for :attr:`lock_timeout_ms` (its node froze inside a chunk's transaction) raises
         :class:`RowLockedError` and changes nothing: the recovery is tried again later.
         """
+        PARTITION.check([PartitionStatus.PENDING, PartitionStatus.CLAIMED], PartitionStatus.FAILED)
         result = self._run_bounded(
             "partition_fail_open_of_master",
             {"master_step_execution_id": master_step_execution_id},
@@ -620,7 +688,7 @@ class ClusterStore:
                 r["master_node_id"],
                 r["master_step_execution_id"],
                 r["master_step_name"],
-                "RECOVERING",
+                CoordinationStatus.RECOVERING,
             )
             for r in _rows(
                 self._run("coordination_find_recovering", {"node_id": node_id}, write=False)

@@ -48,6 +48,7 @@ from sqlalchemy.exc import DBAPIError
 
 from springbatch_py.cluster.partitioner import ClusterError
 from springbatch_py.cluster.runtime import ClusterRuntime, GaveUpError
+from springbatch_py.cluster.states import PartitionStatus
 from springbatch_py.cluster.store import PartitionTask
 from springbatch_py.core import metrics
 from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
@@ -372,7 +373,7 @@ class Worker:
                         task.partition_key,
                         one_line(exc),
                     )
-                    self._end(task, running, "PENDING")
+                    self._end(task, running, PartitionStatus.PENDING)
                 else:
                     log.exception("partition %s failed outside its step", task.partition_key)
                     self._finish(task, running, failed=True)
@@ -478,7 +479,7 @@ class Worker:
         """Give a claimed partition to ``target`` (PENDING there), compare-and-set from this
         node's claim; its step execution is untouched, for the node that runs it."""
         running.done = True
-        claimed = replace(task, assigned_node=self.runtime.node_id, status="CLAIMED")
+        claimed = replace(task, assigned_node=self.runtime.node_id, status=PartitionStatus.CLAIMED)
         if self.runtime.store.reassign(claimed, target):
             log.warning(
                 "partition %s: %s; handed back to node %s", task.partition_key, reason, target
@@ -518,7 +519,7 @@ class Worker:
             if self.runtime.active:
                 self.release_left_claimed()
             return
-        status = "FAILED" if failed else "COMPLETED"
+        status = PartitionStatus.FAILED if failed else PartitionStatus.COMPLETED
         if self._end(task, running, status):
             self.metrics.partition_ended(status)
             if failed:
@@ -526,7 +527,7 @@ class Worker:
             else:
                 self.completed += 1
 
-    def _end(self, task: PartitionTask, running: _Running, status: str) -> bool:
+    def _end(self, task: PartitionTask, running: _Running, status: PartitionStatus) -> bool:
         """Move this node's CLAIMED partition to ``status``, retrying until it lands; False
         when the row had moved, or when the node gave the partition up (logged)."""
         running.done = True
@@ -534,7 +535,7 @@ class Worker:
         try:
             moved = self.runtime.until_landed(
                 f"recording partition {task.partition_key} as {status}",
-                lambda: store.transition_partition(task, node_id, "CLAIMED", status),
+                lambda: store.transition_partition(task, node_id, PartitionStatus.CLAIMED, status),
             )
         except GaveUpError as exc:
             log.error(
@@ -593,7 +594,7 @@ class Worker:
         for index, task in enumerate(tasks):
             try:
                 if self.runtime.store.transition_partition(
-                    task, self.runtime.node_id, "CLAIMED", "PENDING"
+                    task, self.runtime.node_id, PartitionStatus.CLAIMED, PartitionStatus.PENDING
                 ):
                     released += 1
                 else:  # moved meanwhile: its new owner resumes from the stored counts

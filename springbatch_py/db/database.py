@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,28 +18,7 @@ from springbatch_py.db import detect
 from springbatch_py.db.dialect import Dialect
 from springbatch_py.db.settings import DatabaseSettings
 from springbatch_py.db.statements import StatementCatalog, load_catalog
-from springbatch_py.db.vendors import sqlite_transactions
 from springbatch_py.errors import ConfigurationError, DatabaseUnavailableError
-
-#: The driver springbatch-py uses for each backend.
-DRIVERS: dict[str, str] = {
-    "postgresql": "psycopg",
-    "mysql": "pymysql",
-    "mariadb": "pymysql",
-    "oracle": "oracledb",
-    "sqlite": "pysqlite",
-}
-
-#: The package extra that installs each backend's driver.
-DRIVER_EXTRAS: dict[str, str] = {
-    "postgresql": "postgresql",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "oracle": "oracle",
-}
-
-#: How long an SQLite statement or ``BEGIN IMMEDIATE`` waits for another process's lock.
-SQLITE_BUSY_TIMEOUT_S = 30.0
 
 _EXAMPLE = "for example sqlite:///springbatch.db or postgresql+psycopg://user@host:5432/db"
 
@@ -157,8 +135,7 @@ def parse_url(url: str | URL) -> URL:
     except ArgumentError:
         raise ConfigurationError(f"invalid database URL {redact(str(url))!r}; {_EXAMPLE}") from None
     backend = parsed.get_backend_name()
-    detect.vendor_for_backend(backend)
-    wanted = DRIVERS[backend]
+    wanted = detect.vendor_for_backend(backend).driver
     if "+" not in parsed.drivername:
         return parsed.set(drivername=f"{backend}+{wanted}")
     if parsed.get_driver_name() != wanted:
@@ -180,72 +157,43 @@ def one_line(error: BaseException) -> str:
     return re.sub(r"\s+", " ", message).strip()
 
 
-def _sqlite_path(url: URL) -> Path | None:
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
-
-
 def create_engine(
     url: str | URL, settings: DatabaseSettings, *, must_exist: bool = False, **kwargs: Any
 ) -> Engine:
     """Create an engine whose connections use the settings' session time zone.
 
-    ``must_exist`` refuses a SQLite URL whose file does not exist (SQLite would create it).
+    ``must_exist`` refuses a database that connecting would create (a SQLite file).
     """
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
-    connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
-    if backend == "sqlite":
-        path = _sqlite_path(parsed)
-        if path is not None and must_exist and not path.is_file():
-            raise DatabaseUnavailableError(f"SQLite database file {path} does not exist")
-        if path is not None and not path.parent.is_dir():
-            raise DatabaseUnavailableError(
-                f"folder {path.parent} for the SQLite file does not exist"
-            )
-        # Several node processes share one file: wait for locks rather than fail at once.
-        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
-    elif backend in ("postgresql", "mysql", "mariadb"):
-        connect_args.setdefault("connect_timeout", 10)
-    elif backend == "oracle":
-        connect_args.setdefault("tcp_connect_timeout", 10)
+    vendor = detect.vendor_for_backend(backend)
+    connect_args: dict[str, Any] = {
+        **vendor.connect_args(parsed, must_exist=must_exist),
+        **kwargs.pop("connect_args", {}),
+    }
     try:
         engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise ConfigurationError(f"cannot use {redact(str(url))}: {exc}") from None
     except ImportError as exc:
-        extra = DRIVER_EXTRAS.get(backend, "all")
-        hint = f"pip install 'springbatch-py[{extra}]'"
-        if backend == "postgresql" and not isinstance(exc, ModuleNotFoundError):
-            # psycopg is there but finds no libpq: the application chooses how to get one.
-            hint += " and give psycopg a libpq: the system's, or pip install 'psycopg[binary]'"
         raise ConfigurationError(
-            f"the {backend} driver ({DRIVERS[backend]}) cannot be loaded ({one_line(exc)}): {hint}"
+            f"the {backend} driver ({vendor.driver}) cannot be loaded ({one_line(exc)}): "
+            + vendor.missing_driver_hint(exc)
         ) from None
-    busy_timeout_s = float(connect_args.get("timeout", SQLITE_BUSY_TIMEOUT_S))
-    install_session_settings(engine, settings, busy_timeout_s=busy_timeout_s)
+    install_session_settings(engine, settings)
+    vendor.install(engine, connect_args)
     return engine
 
 
-def install_session_settings(
-    engine: Engine, settings: DatabaseSettings, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S
-) -> None:
-    """Apply the session settings to every new connection of ``engine``.
-
-    ``busy_timeout_s`` (SQLite) bounds how long a transaction waits for the write lock.
-    """
+def install_session_settings(engine: Engine, settings: DatabaseSettings) -> None:
+    """Prepare every new connection of ``engine`` and set its session time zone."""
     vendor = detect.vendor_for_backend(engine.dialect.name)
     setup = vendor.session_setup_sql(settings.zone)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        if engine.dialect.name == "sqlite":
-            # Let SQLAlchemy's BEGIN (below) delimit transactions instead of the sqlite3
-            # module's implicit ones, so that DDL is transactional too; enforce foreign keys.
-            dbapi_connection.isolation_level = None
-            dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        vendor.prepare_connection(dbapi_connection)
+        if not setup:
             return
         cursor = dbapi_connection.cursor()
         try:
@@ -254,20 +202,12 @@ def install_session_settings(
         except Exception as exc:
             raise ConfigurationError(
                 f"cannot set the session time zone {settings.time_zone!r}: {one_line(exc)}"
-                + (
-                    " (load the server's time-zone tables with mysql_tzinfo_to_sql, or use UTC)"
-                    if engine.dialect.name in ("mysql", "mariadb")
-                    else ""
-                )
+                + vendor.session_setup_hint
             ) from None
         finally:
             cursor.close()
         # SET inside an open transaction would be undone by the pool's reset-on-return rollback.
         dbapi_connection.commit()
-
-    if engine.dialect.name == "sqlite":
-        # Transactions that may write begin IMMEDIATE, waiting for the write lock fairly.
-        sqlite_transactions.install(engine, busy_timeout_s)
 
 
 class Database:

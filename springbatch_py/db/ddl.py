@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from springbatch_py.db import resources
+from springbatch_py.db import detect, resources
 from springbatch_py.errors import SchemaError
 
 Action = Literal["create", "drop", "seed"]
@@ -32,67 +32,6 @@ SCRIPTS: tuple[str, ...] = (
     "drop-spring-batch-6.sql",
     "drop-cluster.sql",
 )
-
-# Types each dialect's DDL may use: name -> how many parenthesised arguments it takes.
-_TYPES: dict[str, dict[str, tuple[int, ...]]] = {
-    "postgresql": {
-        "BIGINT": (0,),
-        "SMALLINT": (0,),
-        "VARCHAR": (1,),
-        "CHAR": (1,),
-        "TIMESTAMP": (0,),
-        "TEXT": (0,),
-    },
-    "mysql": {
-        "BIGINT": (0,),
-        "SMALLINT": (0,),
-        "VARCHAR": (1,),
-        "CHAR": (1,),
-        "DATETIME": (1,),
-        "TIMESTAMP": (0, 1),  # TIMESTAMP(3): the cluster times, to the millisecond
-        "TEXT": (0,),
-    },
-    "oracle": {
-        "NUMBER": (1, 2),
-        "VARCHAR2": (1,),
-        "VARCHAR": (1,),
-        "CHAR": (1,),
-        "TIMESTAMP": (0, 1),
-        "CLOB": (0,),
-    },
-    "sqlite": {"INTEGER": (0,), "VARCHAR": (1,), "CHAR": (1,), "TIMESTAMP": (0,), "CLOB": (0,)},
-}
-_TYPES["mariadb"] = _TYPES["mysql"]
-
-# Table options after the closing parenthesis.
-_TABLE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "postgresql": (),
-    "mysql": ("ENGINE = InnoDB",),
-    "mariadb": ("ENGINE = InnoDB",),
-    "oracle": ("SEGMENT CREATION IMMEDIATE",),
-    "sqlite": (),
-}
-
-# Sequence options each dialect accepts (keyword phrases; N marks a number).
-_SEQUENCE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "postgresql": ("START WITH N", "MINVALUE N", "MAXVALUE N", "INCREMENT BY N", "NO CYCLE"),
-    "mariadb": (
-        "START WITH N",
-        "MINVALUE N",
-        "MAXVALUE N",
-        "INCREMENT BY N",
-        "NOCACHE",
-        "NOCYCLE",
-        "ENGINE = InnoDB",
-    ),
-    "oracle": ("START WITH N", "MINVALUE N", "MAXVALUE N", "INCREMENT BY N", "ORDER", "NOCYCLE"),
-}
-# Largest MAXVALUE a sequence accepts.
-_SEQUENCE_MAX: dict[str, int] = {
-    "postgresql": 2**63 - 1,
-    "mariadb": 2**63 - 2,  # MariaDB reserves the top value
-    "oracle": 10**28 - 1,
-}
 
 
 class DdlError(SchemaError):
@@ -209,6 +148,8 @@ class _Parser:
         self.toks = tokens
         self.i = 0
         self.dialect = dialect
+        # What the scripts of this folder may use: the DDL grammar of its dialect.
+        self.grammar = detect.vendor_for_backend(dialect)
         self.where = where
 
     # token helpers
@@ -296,7 +237,7 @@ class _Parser:
             return DdlStatement(sql, "create", "index", name, line, on_table=on_table)
         if self.accept("INSERT", "INTO"):
             # Only the MySQL generator seed: a guarded INSERT ... SELECT that writes one row.
-            if self.dialect not in ("mysql", "mariadb"):
+            if not self.grammar.ddl_seed_rows:
                 raise self.error("seed rows exist only in the MySQL generator tables")
             on_table = self.name()
             self.name_list()
@@ -313,24 +254,25 @@ class _Parser:
             kind = "table"
         elif self.accept("SEQUENCE"):
             kind = "sequence"
-            if self.dialect not in _SEQUENCE_OPTIONS:
+            if not self.grammar.ddl_sequence_options:
                 raise self.error(f"{self.dialect} has no sequences")
         else:
             raise self.error("expected TABLE or SEQUENCE")
         if_exists = self.accept("IF", "EXISTS")
-        if if_exists and self.dialect == "oracle":
+        if if_exists and not self.grammar.ddl_drop_if_exists:
             raise self.error("Oracle before 23ai has no DROP ... IF EXISTS")
         name = self.name()
-        if kind == "table" and self.accept("CASCADE", "CONSTRAINTS") and self.dialect != "oracle":
+        cascade = kind == "table" and self.accept("CASCADE", "CONSTRAINTS")
+        if cascade and not self.grammar.ddl_cascade_constraints:
             raise self.error("CASCADE CONSTRAINTS is Oracle syntax")
         self.done()
         return DdlStatement(sql, "drop", kind, name, line, if_exists=if_exists)
 
     def create_sequence(self) -> str:
-        if self.dialect not in _SEQUENCE_OPTIONS:
+        if not self.grammar.ddl_sequence_options:
             raise self.error(f"{self.dialect} has no sequences")
         name = self.name()
-        options = [option.split() for option in _SEQUENCE_OPTIONS[self.dialect]]
+        options = [option.split() for option in self.grammar.ddl_sequence_options]
         while self.peek() is not None:
             for words in options:
                 fixed = words[: words.index("N")] if "N" in words else words
@@ -341,8 +283,8 @@ class _Parser:
             for word in words:
                 if word != "N":
                     self.expect(word)
-                elif self.number() > _SEQUENCE_MAX[self.dialect] and words[0] == "MAXVALUE":
-                    raise self.error(f"MAXVALUE above {_SEQUENCE_MAX[self.dialect]}")
+                elif self.number() > self.grammar.ddl_sequence_max and words[0] == "MAXVALUE":
+                    raise self.error(f"MAXVALUE above {self.grammar.ddl_sequence_max}")
         return name
 
     def create_table(self) -> ParsedTable:
@@ -392,7 +334,7 @@ class _Parser:
         return ParsedForeignKey(name, columns, referred, referred_columns, on_delete)
 
     def table_options(self) -> None:
-        for option in _TABLE_OPTIONS[self.dialect]:
+        for option in self.grammar.ddl_table_options:
             self.expect(*option.split())
 
     def column(self) -> ParsedColumn:
@@ -403,7 +345,7 @@ class _Parser:
         seen_constraint = False
         while (tok := self.peek()) is not None and tok.text not in (",", ")"):
             if self.accept("DEFAULT"):
-                if seen_constraint and self.dialect == "oracle":
+                if seen_constraint and self.grammar.ddl_default_first:
                     raise self.error("Oracle wants DEFAULT before NOT NULL and other constraints")
                 default = self.default_value()
             elif self.accept("NOT", "NULL"):
@@ -411,7 +353,7 @@ class _Parser:
             elif self.accept("PRIMARY", "KEY"):
                 primary_key, nullable, seen_constraint = True, False, True
             elif self.accept("AUTOINCREMENT"):
-                if self.dialect != "sqlite":
+                if not self.grammar.ddl_autoincrement:
                     raise self.error("AUTOINCREMENT is SQLite syntax")
                 autoincrement = True
             elif self.accept("CHECK"):
@@ -423,13 +365,13 @@ class _Parser:
 
     def column_type(self) -> str:
         type_name = self.name().upper()
-        allowed = _TYPES[self.dialect]
+        allowed = self.grammar.ddl_types
         if type_name not in allowed:
             raise self.error(f"type {type_name} is not used in {self.dialect} DDL")
         args: list[str] = []
         if self.accept("("):
             args.append(str(self.number()))
-            if self.dialect == "oracle" and (self.at("CHAR") or self.at("BYTE")):
+            if self.grammar.ddl_length_semantics and (self.at("CHAR") or self.at("BYTE")):
                 args[-1] += " " + self.name().upper()
             while self.accept(","):
                 args.append(str(self.number()))

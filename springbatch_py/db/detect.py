@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
@@ -40,22 +39,12 @@ def vendor_for_backend(backend: str) -> type[Dialect]:
 def detect(connection: Connection, time_zone: ZoneInfo) -> Dialect:
     """Detect the dialect of ``connection``'s server and log the choice."""
     sa_dialect = connection.dialect
-    backend = sa_dialect.name
-    if backend in ("mysql", "mariadb"):
-        # MySQL Connector/J reports MariaDB as MySQL; SQLAlchemy reads the version string.
-        backend = "mariadb" if getattr(sa_dialect, "is_mariadb", False) else "mysql"
+    # SQLAlchemy reads MariaDB from the version string (MySQL Connector/J reports it as MySQL).
+    backend = "mariadb" if getattr(sa_dialect, "is_mariadb", False) else sa_dialect.name
     cls = vendor_for_backend(backend)
-    if backend == "sqlite":
-        version = tuple(sqlite3.sqlite_version_info)
-    else:
-        version = tuple(
-            int(p) for p in (sa_dialect.server_version_info or ()) if isinstance(p, int)
-        )
+    version = cls.server_version_of(connection)
     dialect = cls(version, time_zone)
-    if isinstance(dialect, MySQLDialect):
-        # With lower_case_table_names=0 (the Linux default) table names are case-sensitive.
-        lower = connection.exec_driver_sql("SELECT @@lower_case_table_names").scalar()
-        dialect.case_sensitive_table_names = int(lower or 0) == 0
+    dialect.inspect_server(connection)
     log.info(
         "database dialect: %s %s (%s), time zone %s",
         dialect.product,

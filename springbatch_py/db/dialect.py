@@ -1,17 +1,23 @@
-"""The dialect protocol: capability flags, SQL fragment builders and type binding.
+"""The dialect protocol: capability flags, engine and session hooks, transaction options, SQL
+fragment builders, the grammar of the DDL scripts, and type binding.
 
 :class:`Dialect` holds the portable defaults. Each vendor module under
 :mod:`springbatch_py.db.vendors` overrides only what its database does differently and says why.
-A :class:`Dialect` is detected once per engine (see :mod:`springbatch_py.db.detect`).
+A :class:`Dialect` is detected once per engine (see :mod:`springbatch_py.db.detect`); the hooks
+that run before (engine set-up, connect arguments, each new connection) are class methods. Code
+outside :mod:`springbatch_py.db` asks the dialect, never its name.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from springbatch_py.db.model import ColumnType, Family, Kind
@@ -19,15 +25,15 @@ from springbatch_py.db.model import ColumnType, Family, Kind
 #: Capability names a test or the conformance suite can ask for.
 CAPABILITIES: tuple[str, ...] = (
     "sequences",
-    "skip_locked",
-    "listen_notify",
-    "update_returning",
     "transactional_ddl",
     "empty_string_is_null",
     "millisecond_clock",
     "zone_sensitive_clock",
     "row_locks",
 )
+
+#: How Java's incrementers draw ids: database sequences, or generator tables.
+GeneratorStyle = Literal["sequence", "table"]
 
 
 class Dialect:
@@ -49,9 +55,6 @@ class Dialect:
 
     # -- capability flags (class defaults; a vendor may refine them per server version) --------
     sequences: bool = False
-    skip_locked: bool = False
-    listen_notify: bool = False
-    update_returning: bool = False
     transactional_ddl: bool = False
     empty_string_is_null: bool = False
     #: The age expression resolves milliseconds (not whole seconds).
@@ -68,10 +71,65 @@ class Dialect:
     case_sensitive_table_names: bool = False
     #: Spelling of the cluster table names in this dialect's DDL and statements.
     cluster_tables_lower_case: ClassVar[bool] = False
+    #: Stored times are INTEGER epoch milliseconds, not TIMESTAMP values.
+    epoch_ms_timestamps: ClassVar[bool] = False
+    #: The largest serialized context, in bytes, that SERIALIZED_CONTEXT holds (None: no limit
+    #: springbatch-py needs to check before the database does).
+    serialized_context_max_bytes: ClassVar[int | None] = None
+
+    # -- id generators -----------------------------------------------------------------------
+    #: The generators Java's incrementer uses with this database's own JDBC driver.
+    natural_generator_style: ClassVar[GeneratorStyle] = "table"
+    #: The ``schema/`` folder whose scripts create the other style of generators, when this
+    #: database can have both.
+    other_generator_style_folder: ClassVar[str | None] = None
+    #: A generator table holds one counter row, updated on a connection of its own that commits
+    #: at once (Java's MySQL incrementer), so an UPDATE that matched no row means a broken table.
+    generator_tables_hold_one_row: ClassVar[bool] = True
+    #: The first id a new generator hands out.
+    first_generated_id: ClassVar[int] = 1
+
+    # -- the grammar of the DDL scripts in schema/<name>/ (checked without a server) ---------
+    #: Types the DDL may use: name -> how many parenthesised arguments it takes.
+    ddl_types: ClassVar[Mapping[str, tuple[int, ...]]] = {
+        "BIGINT": (0,),
+        "SMALLINT": (0,),
+        "VARCHAR": (1,),
+        "CHAR": (1,),
+        "TIMESTAMP": (0,),
+        "CLOB": (0,),
+    }
+    #: Table options after the closing parenthesis of CREATE TABLE, all of them, in order.
+    ddl_table_options: ClassVar[tuple[str, ...]] = ()
+    #: Options CREATE SEQUENCE accepts (keyword phrases, N marks a number); none: no sequences.
+    ddl_sequence_options: ClassVar[tuple[str, ...]] = ()
+    #: The largest MAXVALUE a sequence accepts.
+    ddl_sequence_max: ClassVar[int] = 2**63 - 1
+    #: Generator tables are seeded with their counter row (INSERT ... SELECT ... NOT EXISTS).
+    ddl_seed_rows: ClassVar[bool] = False
+    #: DROP TABLE/SEQUENCE ... IF EXISTS.
+    ddl_drop_if_exists: ClassVar[bool] = True
+    #: DROP TABLE ... CASCADE CONSTRAINTS.
+    ddl_cascade_constraints: ClassVar[bool] = False
+    #: A column's DEFAULT must come before NOT NULL and its other constraints.
+    ddl_default_first: ClassVar[bool] = False
+    #: AUTOINCREMENT columns.
+    ddl_autoincrement: ClassVar[bool] = False
+    #: Length semantics after a type's length: VARCHAR2(100 CHAR), VARCHAR2(100 BYTE).
+    ddl_length_semantics: ClassVar[bool] = False
 
     def __init__(self, server_version: tuple[int, ...], time_zone: ZoneInfo) -> None:
         self.server_version = server_version
         self.time_zone = time_zone
+
+    @classmethod
+    def server_version_of(cls, connection: Connection) -> tuple[int, ...]:
+        """The server's version, read from a live connection."""
+        info = connection.dialect.server_version_info or ()
+        return tuple(int(p) for p in info if isinstance(p, int))
+
+    def inspect_server(self, connection: Connection) -> None:
+        """Refine, once after detection, what depends on the server's configuration."""
 
     def __repr__(self) -> str:
         version = ".".join(str(p) for p in self.server_version)
@@ -89,12 +147,58 @@ class Dialect:
         """Every capability and whether this dialect has it."""
         return {c: self.supports(c) for c in CAPABILITIES}
 
-    # -- session -----------------------------------------------------------------------------
+    # -- engine and session (class level: they run before the dialect is detected) ----------
+
+    #: The DBAPI driver springbatch-py uses, as SQLAlchemy names it.
+    driver: ClassVar[str] = ""
+    #: The package extra that installs the driver (None: the standard library has it).
+    driver_extra: ClassVar[str | None] = None
+    #: Added to the error when the session set-up fails.
+    session_setup_hint: ClassVar[str] = ""
+
+    @classmethod
+    def connect_args(cls, url: URL, *, must_exist: bool) -> dict[str, Any]:
+        """The driver's connect arguments springbatch-py sets unless the caller does (a bound on
+        connecting). ``must_exist`` refuses a database that connecting would create."""
+        return {}
+
+    @classmethod
+    def require_database(cls, url: URL) -> None:
+        """Raise :class:`~springbatch_py.errors.DatabaseUnavailableError` when the database of
+        ``url`` is not there, where connecting would not tell (it would create one)."""
+
+    @classmethod
+    def missing_driver_hint(cls, error: ImportError) -> str:
+        """How to install the driver that could not be imported."""
+        return f"pip install 'springbatch-py[{cls.driver_extra or 'all'}]'"
+
+    @classmethod
+    def prepare_connection(cls, dbapi_connection: Any) -> None:
+        """Run on every new DBAPI connection, before :meth:`session_setup_sql`."""
 
     @classmethod
     def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
         """Statements run on every new connection to set the session time zone."""
         return []
+
+    @classmethod
+    def install(cls, engine: Engine, connect_args: dict[str, Any]) -> None:
+        """Add what this database needs to ``engine``'s events (its transactions' begin)."""
+
+    def prepare_shared_use(self, engine: Engine) -> None:
+        """Let several node processes use the database at once; a node runs it at start-up."""
+
+    # -- transactions --------------------------------------------------------------------------
+
+    def write_options(self, *, serializable: bool) -> dict[str, Any]:
+        """Execution options of a transaction of its own that may write; ``serializable``
+        asks for SERIALIZABLE isolation."""
+        return {"isolation_level": "SERIALIZABLE"} if serializable else {}
+
+    def read_options(self, *, one_snapshot: bool = False) -> dict[str, Any]:
+        """Execution options of a connection that only reads; ``one_snapshot`` asks that all
+        its statements see one snapshot."""
+        return {}
 
     # -- names -------------------------------------------------------------------------------
 

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from springbatch_py.db import ddl, model
+from springbatch_py.db import ddl, detect, model
 from springbatch_py.db.database import Database, one_line
-from springbatch_py.db.dialect import Dialect
+from springbatch_py.db.dialect import Dialect, GeneratorStyle
 from springbatch_py.db.inventory import Inventory, ReflectedTable, reflect
 from springbatch_py.db.model import SpringBatchMajor, Table
 from springbatch_py.errors import (
@@ -31,13 +31,9 @@ from springbatch_py.errors import (
 
 log = logging.getLogger(__name__)
 
-GeneratorStyle = Literal["sequence", "table"]
 
 #: The major ``schema create`` uses on an empty database.
 DEFAULT_MAJOR: SpringBatchMajor = 6
-
-#: Dialects whose Java incrementer uses sequences; MariaDB can use either.
-_SEQUENCE_DIALECTS = frozenset({"postgresql", "oracle", "mariadb"})
 
 
 # -- what the database holds -------------------------------------------------------------------
@@ -74,21 +70,22 @@ def detect_generator_style(inventory: Inventory, dialect: Dialect) -> GeneratorS
 
 def natural_style(dialect_name: str) -> GeneratorStyle:
     """The generator style Java's incrementer uses with the dialect's own JDBC driver."""
-    return "sequence" if dialect_name in _SEQUENCE_DIALECTS else "table"
+    return detect.vendor_for_backend(dialect_name).natural_generator_style
 
 
 def script_folder(dialect_name: str, style: GeneratorStyle) -> str:
     """The ``schema/`` folder whose scripts create ``style`` generators for the dialect.
 
     A MariaDB server used through MySQL Connector/J needs MySQL's generator tables, so its
-    scripts are MySQL's (MariaDB accepts the MySQL DDL as it is).
+    scripts are MySQL's (the dialect's ``other_generator_style_folder``).
     """
-    if style == natural_style(dialect_name):
+    vendor = detect.vendor_for_backend(dialect_name)
+    if style == vendor.natural_generator_style:
         return dialect_name
-    if dialect_name == "mariadb" and style == "table":
-        return "mysql"
+    if vendor.other_generator_style_folder is not None:
+        return vendor.other_generator_style_folder
     raise ConfigurationError(
-        f"{dialect_name} generators can only be {natural_style(dialect_name)}s"
+        f"{dialect_name} generators can only be {vendor.natural_generator_style}s"
     )
 
 
@@ -354,7 +351,8 @@ def drop_schema(db: Database) -> ChangeReport:
     """Drop the cluster tables and Spring Batch's tables and generators (either major)."""
     with db.connect() as connection:
         inventory = reflect(connection, db.dialect)
-    folders = [db.dialect.name] + (["mysql"] if db.dialect.name == "mariadb" else [])
+    other = db.dialect.other_generator_style_folder
+    folders = [db.dialect.name] + ([other] if other is not None else [])
     statements: list[ddl.DdlStatement] = []
     seen: set[tuple[str, str]] = set()
     for script in ("drop-cluster.sql", "drop-spring-batch-5.sql", "drop-spring-batch-6.sql"):
@@ -648,13 +646,13 @@ def _verify_generators(
             report.add("missing", "generator", name, "expected a generator table")
             continue
         spec = (
-            model.sqlite_generator_table(name)
-            if dialect.name == "sqlite"
-            else model.mysql_generator_table(name)
+            model.mysql_generator_table(name)
+            if dialect.generator_tables_hold_one_row
+            else model.sqlite_generator_table(name)
         )
         _verify_columns(report, dialect, spec, actual, name)
         _verify_constraints(report, inventory, dialect, spec, actual, name, major, 3)
-        if dialect.name != "sqlite":
+        if dialect.generator_tables_hold_one_row:
             rows = connection.execute(
                 sa.select(sa.func.count()).select_from(sa.table(actual.name))
             ).scalar_one()

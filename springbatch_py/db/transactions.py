@@ -31,16 +31,14 @@ def current(db: Database) -> Connection | None:
 def new_transaction(db: Database, *, serializable: bool = False) -> Iterator[Connection]:
     """Begin a transaction of its own (REQUIRES_NEW); it becomes the current one inside.
 
-    ``serializable`` asks for SERIALIZABLE isolation. On SQLite every transaction begun here
-    starts with ``BEGIN IMMEDIATE`` (its transactions are serializable anyway): it may write, and
-    a transaction that read first could not wait for the write lock (see
-    :mod:`springbatch_py.db.vendors.sqlite_transactions`).
+    ``serializable`` asks for SERIALIZABLE isolation. The dialect chooses how a transaction
+    that may write begins (:meth:`~springbatch_py.db.dialect.Dialect.write_options`: on SQLite,
+    ``BEGIN IMMEDIATE``).
     """
     connection = db.engine.connect()
-    options: dict[str, str] = {"sqlite_begin": "IMMEDIATE"}
-    if serializable and db.dialect.name != "sqlite":
-        options["isolation_level"] = "SERIALIZABLE"
-    connection = connection.execution_options(**options)
+    options = db.dialect.write_options(serializable=serializable)
+    if options:
+        connection = connection.execution_options(**options)
     previous = _current.get()
     token = _current.set({**(previous or {}), db.engine: connection})
     try:
@@ -63,13 +61,14 @@ def transaction(db: Database) -> Iterator[Connection]:
 
 
 @contextmanager
-def reading(db: Database) -> Iterator[Connection]:
-    """A connection for reads: the current transaction's, or a fresh one (rolled back after)."""
+def reading(db: Database, *, one_snapshot: bool = False) -> Iterator[Connection]:
+    """A connection for reads: the current transaction's, or a fresh one (rolled back after)
+    with the dialect's :meth:`~springbatch_py.db.dialect.Dialect.read_options`; ``one_snapshot``
+    asks that all its statements see one snapshot."""
     joined = current(db)
     if joined is not None:
         yield joined
         return
-    # SQLite: a read-only snapshot; a write would have to take the write lock first (see
-    # springbatch_py.db.vendors.sqlite_transactions), so only a transaction above writes.
-    with db.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
-        yield connection
+    with db.engine.connect() as connection:
+        options = db.dialect.read_options(one_snapshot=one_snapshot)
+        yield connection.execution_options(**options) if options else connection

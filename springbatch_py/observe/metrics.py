@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from springbatch_py.cluster.reader import ClusterReader
+from springbatch_py.cluster.states import CoordinationStatus, NodeStatus, PartitionStatus
 
 #: The Content-Type of the text format.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -55,10 +56,13 @@ DURATION_BUCKETS: tuple[float, ...] = (
     0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21600, 86400,
 )  # fmt: skip
 
-NODE_STATUSES = ("ACTIVE", "UNREACHABLE")
-COORDINATION_STATUSES = ("CREATED", "STARTED", "COMPLETED", "RECOVERING", "ABANDONED")
-PARTITION_STATUSES = ("PENDING", "CLAIMED", "COMPLETED", "FAILED")
-_OPEN_COORDINATIONS = ("CREATED", "STARTED", "RECOVERING")
+NODE_STATUSES = tuple(s.value for s in NodeStatus)
+COORDINATION_STATUSES = tuple(s.value for s in CoordinationStatus)
+PARTITION_STATUSES = tuple(s.value for s in PartitionStatus)
+_OPEN_COORDINATIONS = tuple(
+    s.value
+    for s in (CoordinationStatus.CREATED, CoordinationStatus.STARTED, CoordinationStatus.RECOVERING)
+)
 
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

@@ -24,8 +24,6 @@ from springbatch_py.repository.serialization import ContextSerializationError, C
 
 #: Spring Batch's short-context length (``maxVarCharLength``), in UTF-16 code units.
 SHORT_CONTEXT_LENGTH = 2500
-#: MySQL's TEXT column holds at most this many bytes.
-MYSQL_TEXT_BYTES = 65_535
 
 
 def utf16_length(text: str) -> int:
@@ -125,14 +123,11 @@ class ContextRows:
     def _values(self, context: ExecutionContext, where: str) -> dict[str, Any]:
         text = self.serializer.serialize(context.to_dict())
         short, long = split_context(text)
-        if (
-            long is not None
-            and self.dialect.name in ("mysql", "mariadb")
-            and len(long.encode("utf-8")) > MYSQL_TEXT_BYTES
-        ):
+        limit = self.dialect.serialized_context_max_bytes
+        if long is not None and limit is not None and len(long.encode("utf-8")) > limit:
             raise ContextSerializationError(
                 f"the execution context of {where} serializes to {len(long.encode())} bytes; "
-                f"{self.dialect.product}'s TEXT column holds {MYSQL_TEXT_BYTES}"
+                f"{self.dialect.product}'s TEXT column holds {limit}"
             )
         return {"short_context": short, "serialized_context": long}
 

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from sqlalchemy import Connection
 
 from springbatch_py.db.database import Database
+from springbatch_py.db.dialect import GeneratorStyle
 from springbatch_py.db.model import GENERATORS, SpringBatchMajor
-from springbatch_py.db.schema import GeneratorStyle
 from springbatch_py.errors import SchemaError
 
 
@@ -32,14 +32,15 @@ class IdGenerator:
         self.style = style
         statement = "id_next_sequence" if style == "sequence" else "id_next_table"
         self._statement = db.statements[statement]
-        self._own_connection = style == "table" and db.dialect.name != "sqlite"
+        # A counter row is updated on a connection of its own (Java's MySQL incrementer).
+        self._counter_row = style == "table" and db.dialect.generator_tables_hold_one_row
 
     def __repr__(self) -> str:
         return f"<IdGenerator {self.name} ({self.style})>"
 
     def next_id(self, connection: Connection) -> int:
         """The next id. ``connection`` is the caller's; MySQL-style tables use their own."""
-        if not self._own_connection:
+        if not self._counter_row:
             return self._draw(connection)
         with self.db.engine.connect() as own:
             value = self._draw(own)
@@ -48,7 +49,7 @@ class IdGenerator:
 
     def _draw(self, connection: Connection) -> int:
         result = self._statement.run(connection, generator=self.name)
-        if self.style == "table" and self.db.dialect.name != "sqlite" and result.rowcounts[0] != 1:
+        if self._counter_row and result.rowcounts[0] != 1:
             # Java would silently read a stale LAST_INSERT_ID() here and reuse an id.
             raise SchemaError(
                 f"generator table {self.name} holds no row (its UPDATE matched "

@@ -32,7 +32,7 @@ class SpringTimestamp(TypeDecorator[datetime]):
         self.dialect = dialect
 
     def load_dialect_impl(self, dialect: SADialect) -> TypeEngine[Any]:
-        if self.dialect.name == "sqlite":
+        if self.dialect.epoch_ms_timestamps:
             return dialect.type_descriptor(sa.BigInteger())
         return dialect.type_descriptor(sa.DateTime())
 

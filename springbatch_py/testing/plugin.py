@@ -8,7 +8,7 @@ failures. ``--engines=sqlite,postgresql`` (or ``SPRINGBATCH_TEST_ENGINES``) limi
 
 Markers:
 
-``@pytest.mark.requires("skip_locked", ...)``
+``@pytest.mark.requires("sequences", ...)``
     skip engines whose dialect lacks a capability
     (see :data:`springbatch_py.db.dialect.CAPABILITIES`).
 ``@pytest.mark.engines("postgresql", ...)``

@@ -59,7 +59,7 @@ def test_the_suite_passes_and_leaves_existing_tables_alone(database_url: str) ->
     assert sum(c["passed"] for c in report["checks"]) >= 60
     mine = [c for c in report["checks"] if c["area"] == "your database"]
     assert [(c["name"], c["outcome"]) for c in mine] == [("Spring Batch schema", "passed")]
-    assert set(report["capabilities"]) >= {"skip_locked", "listen_notify", "millisecond_clock"}
+    assert set(report["capabilities"]) >= {"sequences", "transactional_ddl", "millisecond_clock"}
     assert _snapshot(database_url) == before
 
 

@@ -30,9 +30,8 @@ def test_capabilities_are_declared_for_every_vendor() -> None:
 
 
 def test_mariadb_capabilities_follow_the_server_version() -> None:
-    assert not MariaDBDialect((10, 5, 0), UTC).skip_locked
-    assert MariaDBDialect((10, 6, 0), UTC).skip_locked
     assert not MariaDBDialect((10, 2, 0), UTC).sequences
+    assert MariaDBDialect((10, 3, 0), UTC).sequences
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,9 @@ import pytest
 def test_engine(engine):
     assert engine in ("sqlite", "oracle")
 
-@pytest.mark.requires("listen_notify")
-def test_needs_notify(database):
-    assert database.dialect.listen_notify
+@pytest.mark.requires("sequences")
+def test_needs_sequences(database):
+    assert database.dialect.sequences
 
 @pytest.mark.engines("sqlite")
 def test_only_sqlite(engine):
@@ -36,7 +36,7 @@ def test_only_sqlite(engine):
 
 def test_absent_engine_is_skipped_with_its_reason(suite: pytest.Pytester) -> None:
     result = suite.runpytest_subprocess("--engines", "sqlite,oracle", "-rs")
-    # oracle: 2 skipped (unreachable); sqlite: notify skipped (capability), 2 passed
+    # oracle: 2 skipped (unreachable); sqlite: sequences skipped (capability), 2 passed
     result.assert_outcomes(passed=2, skipped=3)
     result.stdout.fnmatch_lines(
         [
@@ -48,7 +48,7 @@ def test_absent_engine_is_skipped_with_its_reason(suite: pytest.Pytester) -> Non
     result.stdout.fnmatch_lines(
         [
             "*oracle unavailable: SPRINGBATCH_TEST_ORACLE_URL*",
-            "*SQLite lacks capability listen_notify*",
+            "*SQLite lacks capability sequences*",
         ]
     )
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from springbatch_py.db.dialect import Dialect
+from springbatch_py.db.dialect import Dialect, GeneratorStyle
 from springbatch_py.db.model import ColumnType, Family, Kind
 
 _CONNECTION_ERRORS = frozenset((1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031))
@@ -26,7 +29,15 @@ class MySQLDialect(Dialect):
 
     name: ClassVar[str] = "mysql"
     product: ClassVar[str] = "MySQL"
-    skip_locked = True
+    driver: ClassVar[str] = "pymysql"
+    driver_extra: ClassVar[str | None] = "mysql"
+    # Named session zones need the server's time-zone tables.
+    session_setup_hint: ClassVar[str] = (
+        " (load the server's time-zone tables with mysql_tzinfo_to_sql, or use UTC)"
+    )
+    # Java's DDL declares SERIALIZED_CONTEXT as TEXT, which holds 65,535 bytes; a longer
+    # context would be cut or refused depending on the server's SQL mode.
+    serialized_context_max_bytes: ClassVar[int | None] = 65_535
     # The cluster DDL and every coordination statement spell these tables in lower case, and
     # MySQL compares table names case-sensitively on Linux.
     cluster_tables_lower_case: ClassVar[bool] = True
@@ -37,6 +48,27 @@ class MySQLDialect(Dialect):
     # The library's TIMESTAMPDIFF(SECOND, ..., NOW()) truncates, whatever the columns hold.
     library_millisecond_clock = False
     case_sensitive_table_names = True
+    ddl_types: ClassVar[Mapping[str, tuple[int, ...]]] = {
+        "BIGINT": (0,),
+        "SMALLINT": (0,),
+        "VARCHAR": (1,),
+        "CHAR": (1,),
+        "DATETIME": (1,),
+        "TIMESTAMP": (0, 1),  # TIMESTAMP(3): the cluster times, to the millisecond
+        "TEXT": (0,),
+    }
+    ddl_table_options: ClassVar[tuple[str, ...]] = ("ENGINE = InnoDB",)
+    # Java's MySQL incrementer updates one counter row, which the DDL inserts.
+    ddl_seed_rows: ClassVar[bool] = True
+
+    @classmethod
+    def connect_args(cls, url: URL, *, must_exist: bool) -> dict[str, Any]:
+        return {"connect_timeout": 10}
+
+    def inspect_server(self, connection: Connection) -> None:
+        # With lower_case_table_names=0 (the Linux default) table names are case-sensitive.
+        lower = connection.exec_driver_sql("SELECT @@lower_case_table_names").scalar()
+        self.case_sensitive_table_names = int(lower or 0) == 0
 
     @classmethod
     def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
@@ -114,9 +146,22 @@ class MariaDBDialect(MySQLDialect):
 
     name: ClassVar[str] = "mariadb"
     product: ClassVar[str] = "MariaDB"
+    # MariaDB's own driver makes Java use sequences; through MySQL Connector/J it uses MySQL's
+    # generator tables, whose scripts MariaDB accepts as they are.
+    natural_generator_style: ClassVar[GeneratorStyle] = "sequence"
+    other_generator_style_folder: ClassVar[str | None] = "mysql"
+    ddl_sequence_options: ClassVar[tuple[str, ...]] = (
+        "START WITH N",
+        "MINVALUE N",
+        "MAXVALUE N",
+        "INCREMENT BY N",
+        "NOCACHE",
+        "NOCYCLE",
+        "ENGINE = InnoDB",
+    )
+    ddl_sequence_max: ClassVar[int] = 2**63 - 2  # MariaDB reserves the top value
 
     def __init__(self, server_version: tuple[int, ...], time_zone: ZoneInfo) -> None:
         super().__init__(server_version, time_zone)
-        # Sequences arrived in 10.3, SKIP LOCKED in 10.6.
+        # Sequences arrived in 10.3.
         self.sequences = server_version >= (10, 3)
-        self.skip_locked = server_version >= (10, 6)

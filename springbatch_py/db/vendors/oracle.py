@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from springbatch_py.db.dialect import Dialect
+from sqlalchemy.engine import URL
+
+from springbatch_py.db.dialect import Dialect, GeneratorStyle
 from springbatch_py.db.model import ColumnType, Family, Kind
 
 _CONNECTION = (
@@ -27,8 +30,36 @@ class OracleDialect(Dialect):
 
     name: ClassVar[str] = "oracle"
     product: ClassVar[str] = "Oracle"
+    driver: ClassVar[str] = "oracledb"
+    driver_extra: ClassVar[str | None] = "oracle"
     sequences = True
-    skip_locked = True
+    natural_generator_style: ClassVar[GeneratorStyle] = "sequence"
+    # Java's Oracle DDL starts its sequences at 0: 0 is a real id.
+    first_generated_id: ClassVar[int] = 0
+    ddl_types: ClassVar[Mapping[str, tuple[int, ...]]] = {
+        "NUMBER": (1, 2),
+        "VARCHAR2": (1,),
+        "VARCHAR": (1,),
+        "CHAR": (1,),
+        "TIMESTAMP": (0, 1),
+        "CLOB": (0,),
+    }
+    ddl_table_options: ClassVar[tuple[str, ...]] = ("SEGMENT CREATION IMMEDIATE",)
+    ddl_sequence_options: ClassVar[tuple[str, ...]] = (
+        "START WITH N",
+        "MINVALUE N",
+        "MAXVALUE N",
+        "INCREMENT BY N",
+        "ORDER",
+        "NOCYCLE",
+    )
+    ddl_sequence_max: ClassVar[int] = 10**28 - 1
+    # Before 23ai there is no DROP ... IF EXISTS; dropping a referenced table needs CASCADE
+    # CONSTRAINTS; a DEFAULT after NOT NULL is a syntax error.
+    ddl_drop_if_exists: ClassVar[bool] = False
+    ddl_cascade_constraints: ClassVar[bool] = True
+    ddl_default_first: ClassVar[bool] = True
+    ddl_length_semantics: ClassVar[bool] = True
     # '' is NULL in Oracle: an empty exit message reads back as NULL.
     empty_string_is_null = True
     # The cluster's age expression casts to DATE, which drops fractions of a second.
@@ -36,6 +67,11 @@ class OracleDialect(Dialect):
     library_millisecond_clock = False
     # A partition's last_updated defaults to the session-zone CURRENT_TIMESTAMP.
     zone_sensitive_clock = True
+
+    @classmethod
+    def connect_args(cls, url: URL, *, must_exist: bool) -> dict[str, Any]:
+        # python-oracledb names its bound on connecting so.
+        return {"tcp_connect_timeout": 10}
 
     @classmethod
     def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:

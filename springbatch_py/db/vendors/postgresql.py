@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from springbatch_py.db.dialect import Dialect
+from springbatch_py.db.dialect import Dialect, GeneratorStyle
 from springbatch_py.db.model import ColumnType, Family, Kind
 
 
@@ -17,19 +19,51 @@ class PostgreSQLDialect(Dialect):
     name: ClassVar[str] = "postgresql"
     product: ClassVar[str] = "PostgreSQL"
     sequences = True
-    skip_locked = True
-    listen_notify = True
-    update_returning = True
+    natural_generator_style: ClassVar[GeneratorStyle] = "sequence"
+    ddl_types: ClassVar[Mapping[str, tuple[int, ...]]] = {
+        "BIGINT": (0,),
+        "SMALLINT": (0,),
+        "VARCHAR": (1,),
+        "CHAR": (1,),
+        "TIMESTAMP": (0,),
+        "TEXT": (0,),
+    }
+    ddl_sequence_options: ClassVar[tuple[str, ...]] = (
+        "START WITH N",
+        "MINVALUE N",
+        "MAXVALUE N",
+        "INCREMENT BY N",
+        "NO CYCLE",
+    )
     # DDL runs inside the transaction: a failed schema create leaves nothing behind.
     transactional_ddl = True
     # CURRENT_TIMESTAMP - a TIMESTAMP column converts the column with the session TimeZone.
     zone_sensitive_clock = True
+
+    driver: ClassVar[str] = "psycopg"
+    driver_extra: ClassVar[str | None] = "postgresql"
+
+    @classmethod
+    def connect_args(cls, url: URL, *, must_exist: bool) -> dict[str, Any]:
+        return {"connect_timeout": 10}
+
+    @classmethod
+    def missing_driver_hint(cls, error: ImportError) -> str:
+        hint = super().missing_driver_hint(error)
+        if not isinstance(error, ModuleNotFoundError):
+            # psycopg is there but finds no libpq: the application chooses how to get one.
+            hint += " and give psycopg a libpq: the system's, or pip install 'psycopg[binary]'"
+        return hint
 
     @classmethod
     def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
         # pgjdbc sets the session TimeZone from the JVM's user.timezone; CURRENT_TIMESTAMP minus a
         # TIMESTAMP column (the cluster's age expression) depends on it, so match the JVMs.
         return [f"SET TIME ZONE '{time_zone.key}'"]
+
+    def read_options(self, *, one_snapshot: bool = False) -> dict[str, Any]:
+        # READ COMMITTED takes a snapshot per statement: ask for one for all.
+        return {"isolation_level": "REPEATABLE READ"} if one_snapshot else {}
 
     def is_connection_error(self, error: BaseException) -> bool:
         # Class 08: connection exceptions; 57P01-57P03: admin shutdown, crash shutdown, cannot

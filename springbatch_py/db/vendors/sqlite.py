@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import URL
 
 from springbatch_py.db.dialect import Dialect
 from springbatch_py.db.model import ColumnType, Family, Kind
+from springbatch_py.db.vendors import sqlite_transactions
+from springbatch_py.errors import DatabaseUnavailableError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: How long a statement or ``BEGIN IMMEDIATE`` waits for another process's lock.
+BUSY_TIMEOUT_S = 30.0
 
 #: Epoch milliseconds of the database clock, to the millisecond.
 NOW_MS = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)"
@@ -20,13 +30,80 @@ class SQLiteDialect(Dialect):
 
     name: ClassVar[str] = "sqlite"
     product: ClassVar[str] = "SQLite"
+    driver: ClassVar[str] = "pysqlite"
     transactional_ddl = True
     # One writer at a time: a transaction that wrote holds the whole database until it ends.
     row_locks = False
+    # Every timestamp is INTEGER epoch milliseconds, as Java's xerial driver stores them.
+    epoch_ms_timestamps: ClassVar[bool] = True
+    # Generator tables are AUTOINCREMENT tables: an id is a row inserted on the caller's
+    # connection (a second connection would wait for the caller's write lock); no counter row.
+    generator_tables_hold_one_row: ClassVar[bool] = False
+    ddl_types: ClassVar[Mapping[str, tuple[int, ...]]] = {
+        "INTEGER": (0,),  # an INTEGER PRIMARY KEY is the rowid
+        "VARCHAR": (1,),
+        "CHAR": (1,),
+        "TIMESTAMP": (0,),
+        "CLOB": (0,),
+    }
+    ddl_autoincrement: ClassVar[bool] = True
 
-    def __init__(self, server_version: tuple[int, ...], time_zone: ZoneInfo) -> None:
-        super().__init__(server_version, time_zone)
-        self.update_returning = server_version >= (3, 35)
+    @classmethod
+    def server_version_of(cls, connection: Connection) -> tuple[int, ...]:
+        # The library linked into this process is the "server".
+        return tuple(sqlite3.sqlite_version_info)
+
+    # -- a file shared by several processes ----------------------------------------------------
+
+    @classmethod
+    def connect_args(cls, url: URL, *, must_exist: bool) -> dict[str, Any]:
+        path = _file(url)
+        if path is not None and must_exist:
+            cls.require_database(url)
+        if path is not None and not path.parent.is_dir():
+            raise DatabaseUnavailableError(
+                f"folder {path.parent} for the SQLite file does not exist"
+            )
+        # Several node processes share one file: wait for locks rather than fail at once.
+        return {"timeout": BUSY_TIMEOUT_S}
+
+    @classmethod
+    def require_database(cls, url: URL) -> None:
+        # Connecting to a missing file creates an empty one; a pooled connection keeps reading
+        # a file that was deleted while every other process would open a new one.
+        path = _file(url)
+        if path is not None and not path.is_file():
+            raise DatabaseUnavailableError(f"SQLite database file {path} does not exist")
+
+    @classmethod
+    def prepare_connection(cls, dbapi_connection: Any) -> None:
+        # Let SQLAlchemy's BEGIN (see install) delimit transactions instead of the sqlite3
+        # module's implicit ones, so that DDL is transactional too; enforce foreign keys.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @classmethod
+    def install(cls, engine: Engine, connect_args: dict[str, Any]) -> None:
+        # Transactions that may write begin IMMEDIATE, waiting for the write lock fairly.
+        sqlite_transactions.install(engine, float(connect_args.get("timeout", BUSY_TIMEOUT_S)))
+
+    def prepare_shared_use(self, engine: Engine) -> None:
+        # Readers must not block the writer's commit. (A pragma outside any transaction: the
+        # raw connection is in autocommit mode.)
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA journal_mode=WAL")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
+    def write_options(self, *, serializable: bool) -> dict[str, Any]:
+        # Its transactions are serializable anyway. One that may write takes the write lock
+        # first: having read, it could not wait for it (see sqlite_transactions).
+        return {"sqlite_begin": "IMMEDIATE"}
+
+    def read_options(self, *, one_snapshot: bool = False) -> dict[str, Any]:
+        # A read transaction is one snapshot, and takes no write lock.
+        return {"sqlite_begin": "DEFERRED"}
 
     # Every timestamp is INTEGER epoch milliseconds, as Java's xerial driver stores them; so the
     # clock is epoch milliseconds too, and ages are a subtraction, exact to the millisecond.
@@ -71,3 +148,11 @@ class SQLiteDialect(Dialect):
             # Text written by another tool: read it as a wall clock of the configured zone.
             return datetime.fromisoformat(value.replace("T", " "))
         return super().read_timestamp(value)
+
+
+def _file(url: URL) -> Path | None:
+    """The database file of ``url`` (None in memory or for a ``file:`` URI)."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)

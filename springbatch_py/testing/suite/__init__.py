@@ -2,7 +2,7 @@
 
 Each module runs against every engine of the matrix through the ``database``/``repository``
 fixtures of :mod:`springbatch_py.testing.plugin`, and asks for capabilities
-(``@pytest.mark.requires("skip_locked")``), never for database names:
+(``@pytest.mark.requires("zone_sensitive_clock")``), never for database names:
 
 * ``test_schema``: both Spring Batch majors and the cluster tables are created, verified and
   dropped; id generators behave as Java's incrementers expect;

@@ -1,5 +1,5 @@
 """The cluster statements on every engine: what each one does, its compare-and-set row counts,
-racing claims from several connections, and the capabilities a dialect declares."""
+and racing claims from several connections."""
 
 from __future__ import annotations
 
@@ -120,6 +120,24 @@ def test_node_rows_register_heartbeat_and_leave(setup: Setup) -> None:
         assert row.created_time is not None and row.last_updated_time is not None
     store.deregister("node-a")
     assert [n.node_id for n in store.all_nodes()] == ["node-b"]
+
+
+def test_an_update_that_changes_nothing_still_counts_its_row(setup: Setup) -> None:
+    """The heartbeat reads 0 rows as "this node's row is gone" (ClusterStore.heartbeat): two
+    heartbeats within one tick of the column (whole seconds on the cluster library's MySQL DDL)
+    with the same load write the values the row already holds, and must still count it. MySQL
+    and MariaDB count matched rows, not changed ones, only for a client that asks
+    (CLIENT_FOUND_ROWS), as SQLAlchemy's MySQL drivers do on every connection."""
+    setup.store.register_node("node-a", "host-a")
+    assert setup.store.heartbeat("node-a", 7) is True
+    nodes = setup.db.dialect.table_name("BATCH_NODES", "cluster")
+    same = sa.text(
+        f"UPDATE {nodes} SET STATUS = 'ACTIVE', CURRENT_LOAD = :load, "
+        "LAST_UPDATED_TIME = LAST_UPDATED_TIME WHERE NODE_ID = :node"
+    )
+    with setup.db.begin() as c:
+        assert c.execute(same, {"load": 7, "node": "node-a"}).rowcount == 1
+        assert c.execute(same, {"load": 7, "node": "node-gone"}).rowcount == 0
 
 
 def test_silent_nodes_are_marked_then_removed_once(setup: Setup) -> None:
@@ -385,54 +403,3 @@ def test_phase_events_are_recorded(setup: Setup) -> None:
     with setup.db.connect() as c:
         count = c.execute(sa.text("SELECT COUNT(*) FROM batch_job_phase_events")).scalar()
     assert count == 1
-
-
-# -- declared capabilities ----------------------------------------------------------------------
-
-
-@pytest.mark.requires("skip_locked")
-def test_skip_locked_passes_over_locked_rows(setup: Setup) -> None:
-    tasks = [setup.task(i, "node-a") for i in range(2)]
-    _started(setup, tasks)
-    query = sa.text(
-        "SELECT step_execution_id FROM batch_partitions WHERE status = 'PENDING' "
-        "ORDER BY step_execution_id FOR UPDATE SKIP LOCKED"
-    )
-    first, second = setup.db.engine.connect(), setup.db.engine.connect()
-    try:
-        with first.begin():
-            locked = first.execute(
-                sa.text(
-                    "SELECT step_execution_id FROM batch_partitions "
-                    "WHERE step_execution_id = :id FOR UPDATE"
-                ),
-                {"id": tasks[0].step_execution_id},
-            ).scalar()
-            assert locked == tasks[0].step_execution_id
-            with second.begin():
-                started = time.monotonic()
-                rows = [r[0] for r in second.execute(query)]
-                assert time.monotonic() - started < 5  # no wait for the lock
-                assert rows == [tasks[1].step_execution_id]
-    finally:
-        first.close()
-        second.close()
-
-
-@pytest.mark.requires("listen_notify")
-def test_listen_notify_delivers_across_connections(setup: Setup) -> None:
-    listener = setup.db.engine.connect()
-    try:
-        listener.exec_driver_sql("LISTEN springbatch_conformance")
-        listener.commit()
-        with setup.db.begin() as c:
-            c.exec_driver_sql("NOTIFY springbatch_conformance, 'hello'")
-        raw: Any = listener.connection.driver_connection
-        received: list[str] = []
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            listener.exec_driver_sql("SELECT 1")
-            received = [n.payload for n in raw.notifies(timeout=0.5, stop_after=1)]
-        assert received == ["hello"]
-    finally:
-        listener.close()

@@ -10,10 +10,10 @@ from springbatch_py.db.database import Database
 from springbatch_py.db.inventory import reflect
 from springbatch_py.db.model import SpringBatchMajor
 from springbatch_py.db.schema import (
-    GeneratorStyle,
     create_schema,
     detect_major,
     drop_schema,
+    natural_style,
     require_schema,
     script_folder,
     verify_schema,
@@ -184,7 +184,7 @@ def test_generators_draw_ids_like_java(database: Database, major: SpringBatchMaj
     assert info.major == major
     generators = id_generators(database, info.major, info.generator_style)
     # Oracle's Java DDL starts its sequences at 0 (a real id); everywhere else at 1.
-    first = 0 if database.dialect.name == "oracle" else 1
+    first = database.dialect.first_generated_id
     with database.begin() as connection:
         drawn = {role: [g.next_id(connection) for _ in range(3)] for role, g in generators.items()}
     assert drawn == {role: [first, first + 1, first + 2] for role in generators}
@@ -215,15 +215,15 @@ def test_mysql_generator_tables_need_their_row(database: Database) -> None:
 
 
 def _drop_sql(database: Database, table: str) -> str:
-    suffix = " CASCADE CONSTRAINTS" if database.dialect.name == "oracle" else ""
-    return f"DROP TABLE {table}{suffix}"
+    """The DROP of ``table`` in the dialect's own drop script."""
+    info = require_schema(database)
+    folder = script_folder(database.dialect.name, info.generator_style)
+    script = ddl.load_script(folder, f"drop-spring-batch-{info.major}.sql")
+    return next(s.sql for s in script if s.kind == "table" and s.name == table)
 
 
 def _run_generator_ddl(database: Database, *, major: int, name: str) -> None:
-    info_style: GeneratorStyle = (
-        "table" if database.dialect.name in ("mysql", "sqlite") else "sequence"
-    )
-    folder = script_folder(database.dialect.name, info_style)
+    folder = script_folder(database.dialect.name, natural_style(database.dialect.name))
     with database.begin() as connection:
         for statement in ddl.load_script(folder, f"spring-batch-{major}.sql"):
             if statement.name == name or statement.on_table == name:
