@@ -43,7 +43,7 @@ from springbatch_py.core.errors import JobExecutionAlreadyRunningError, JobResta
 from springbatch_py.core.javatypes import Long
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository, Step
-from springbatch_py.db.database import one_line
+from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from typing import TypeVar
 from springbatch_py.cluster.partitioner import ClusterError
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.store import ClusterStore
-from springbatch_py.db.database import one_line
 from springbatch_py.repository.jobs import JobRepository
+from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
 

@@ -56,9 +56,9 @@ from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Step
 from springbatch_py.db import transactions
-from springbatch_py.db.database import one_line
 from springbatch_py.observe import tracing
 from springbatch_py.repository.jobs import JobRepository
+from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
 
