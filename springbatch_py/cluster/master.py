@@ -30,9 +30,9 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
+from springbatch_py.cluster.errors import ClusterError, CoordinationLostError, PartitionsFailedError
 from springbatch_py.cluster.partitioner import (
     NODE_KEY,
-    ClusterError,
     ClusterPartitioner,
     is_transferable,
 )
@@ -49,14 +49,6 @@ log = logging.getLogger(__name__)
 
 #: Where Spring Batch's splitter keeps the grid size in the manager's context (a Long).
 GRID_SIZE_KEY = "SimpleStepExecutionSplitter.GRID_SIZE"
-
-
-class PartitionsFailedError(ClusterError):
-    """Some partitions of a partitioned step did not complete."""
-
-
-class CoordinationLostError(ClusterError):
-    """The master's job was recovered by another node (its coordination is no longer its own)."""
 
 
 class PartitionStep(Step):

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from springbatch_py.cluster.partitioner import ClusterError
+from springbatch_py.cluster.errors import ClusterError, GaveUpError
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.store import ClusterStore
 from springbatch_py.repository.jobs import JobRepository
@@ -39,10 +39,6 @@ class NodeStatus(enum.Enum):
 
     ACTIVE = "ACTIVE"
     UNREACHABLE = "UNREACHABLE"
-
-
-class GaveUpError(ClusterError):
-    """A write that had to land was abandoned: the node is stopping."""
 
 
 @dataclass

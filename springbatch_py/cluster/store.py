@@ -33,19 +33,15 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from springbatch_py.cluster.errors import RowLockedError
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.db.statements import StatementResult
-from springbatch_py.errors import SpringBatchError
 
 log = logging.getLogger(__name__)
 
 #: How long a cluster statement waits for a row lock another node holds before giving up.
 LOCK_TIMEOUT_MS = 1000
-
-
-class RowLockedError(SpringBatchError):
-    """A cluster row stayed locked by another transaction for the store's bounded lock wait."""
 
 
 #: Stands for "no node" in the compare-and-set of orphans (a NULL can't be compared).

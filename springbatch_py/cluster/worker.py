@@ -46,8 +46,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from springbatch_py.cluster.partitioner import ClusterError
-from springbatch_py.cluster.runtime import ClusterRuntime, GaveUpError
+from springbatch_py.cluster.errors import ClusterError, GaveUpError, PartitionLostError
+from springbatch_py.cluster.runtime import ClusterRuntime
 from springbatch_py.cluster.store import PartitionTask
 from springbatch_py.core import metrics
 from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
@@ -63,10 +63,6 @@ from springbatch_py.util import one_line
 log = logging.getLogger(__name__)
 
 StepFactory = Callable[[StepExecution], Step]
-
-
-class PartitionLostError(ClusterError):
-    """This node no longer holds the partition's claim: its work is not committed."""
 
 
 class StepRegistry:
