@@ -23,13 +23,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from springbatch_py import __version__
-from springbatch_py.core import metrics
+from springbatch_py.core import metrics, tracing
 from springbatch_py.core.domain import JobExecution, JobInstance, StepContribution, StepExecution
 from springbatch_py.core.errors import JobInterruptedError
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.observe import tracing
 
 log = logging.getLogger(__name__)
 
