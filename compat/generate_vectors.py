@@ -35,8 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from springbatch_py.core import javafmt  # noqa: E402
-from springbatch_py.core.javatypes import (  # noqa: E402
+from springbatch_py.core.parameters import JobParameter, JobParameters  # noqa: E402
+from springbatch_py.java import tostring  # noqa: E402
+from springbatch_py.java.parsing import parse_java_float  # noqa: E402
+from springbatch_py.java.stream import (  # noqa: E402
+    INSTANT_MAX_SECONDS,
+    INSTANT_MIN_SECONDS,
+)
+from springbatch_py.java.types import (  # noqa: E402
     BigInteger,
     Byte,
     Double,
@@ -52,12 +58,6 @@ from springbatch_py.core.javatypes import (  # noqa: E402
     duration_of,
     time_of,
 )
-from springbatch_py.core.parameters import JobParameter, JobParameters  # noqa: E402
-from springbatch_py.repository.serialization._javastream import (  # noqa: E402
-    INSTANT_MAX_SECONDS,
-    INSTANT_MIN_SECONDS,
-)
-from springbatch_py.repository.serialization._javatext import parse_java_float  # noqa: E402
 from tests.compat import jvm  # noqa: E402
 from tests.compat.strategies import (  # noqa: E402
     DATE_MILLIS,
@@ -349,7 +349,7 @@ class Values:
                 and isinstance(value, datetime)
                 and value.tzinfo is not None
                 and jdk17_date_text(value, zone)
-                != javafmt.java_date_to_string(value, ZoneInfo(zone))
+                != tostring.java_date_to_string(value, ZoneInfo(zone))
             ):
                 # JDK 17 names this zone differently from springbatch-py (JDK 19+ names, or a
                 # known gap): keep the value, out of the key (strategies.JDK17_DATE_NAMES).

@@ -40,9 +40,9 @@ from springbatch_py.cluster.runtime import ClusterRuntime, current_runtime
 from springbatch_py.cluster.store import ActiveNode, Coordination, PartitionTask
 from springbatch_py.core.domain import COUNTERS, StepExecution
 from springbatch_py.core.errors import JobExecutionAlreadyRunningError, JobRestartError
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository, Step
+from springbatch_py.java.types import Long
 from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)

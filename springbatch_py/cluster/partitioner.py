@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from springbatch_py.cluster.errors import ClusterError
 from springbatch_py.cluster.store import ActiveNode
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import PARTITION_TRANSFERABLE_PROP, JavaEnum
+from springbatch_py.java.types import PARTITION_TRANSFERABLE_PROP, JavaEnum
 
 #: Context key of the node a partition is assigned to (a String).
 NODE_KEY = "AppUse_Cluster-Node-Identifier"

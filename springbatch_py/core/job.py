@@ -24,11 +24,11 @@ from springbatch_py.core.errors import (
     JobRestartError,
     StartLimitExceededError,
 )
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameter, JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository, Step, batch_version, spring_batch_major
+from springbatch_py.java.types import Long
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import IO, Any, Generic, cast
 
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import Long
 from springbatch_py.errors import SpringBatchError
 from springbatch_py.item.formats import FlatFileParseError, LineAggregator, LineTokenizer
 from springbatch_py.item.readers import CountingItemReader, T
+from springbatch_py.java.types import Long
 
 #: Writes a header or footer: a fixed text, or a callable writing to a text stream.
 HeaderFooter = str | Callable[[IO[str]], None]

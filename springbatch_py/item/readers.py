@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from typing_extensions import TypeVar
 
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import Integer
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
+from springbatch_py.java.types import Integer
 
 #: The item type of a reader (a bare annotation means ``Any``).
 T = TypeVar("T", default=Any)

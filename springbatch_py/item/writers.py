@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from typing_extensions import TypeVar
 
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import Long
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
+from springbatch_py.java.types import Long
 
 #: The item type of a writer (a bare annotation means ``Any``).
 T = TypeVar("T", default=Any)

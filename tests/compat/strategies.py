@@ -1,6 +1,6 @@
 """Hypothesis strategies for values shared with Java nodes: context values and job parameters.
 
-Every value carries its Java class the way :mod:`springbatch_py.core.javatypes` says (``Long``,
+Every value carries its Java class the way :mod:`springbatch_py.java.types` says (``Long``,
 ``Integer``, ``Float``, aware ``datetime`` = ``java.util.Date``, ...). The strategies reach the
 edges both runtimes share: strings with NUL, control characters, non-BMP characters and lone
 surrogates; NaN, ``-0.0``, infinities and subnormals; ``BigDecimal`` scales from ``-2**31`` to
@@ -20,8 +20,14 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from springbatch_py.core import javafmt
-from springbatch_py.core.javatypes import (
+from springbatch_py.core.parameters import JobParameter, JobParameters
+from springbatch_py.java import tostring
+from springbatch_py.java.parsing import parse_java_float
+from springbatch_py.java.stream import (
+    INSTANT_MAX_SECONDS,
+    INSTANT_MIN_SECONDS,
+)
+from springbatch_py.java.types import (
     PARTITION_TRANSFERABLE_PROP,
     BigInteger,
     Byte,
@@ -39,12 +45,6 @@ from springbatch_py.core.javatypes import (
     duration_of,
     time_of,
 )
-from springbatch_py.core.parameters import JobParameter, JobParameters
-from springbatch_py.repository.serialization._javastream import (
-    INSTANT_MAX_SECONDS,
-    INSTANT_MIN_SECONDS,
-)
-from springbatch_py.repository.serialization._javatext import parse_java_float
 
 __all__ = [
     "COLOR",
@@ -81,7 +81,7 @@ ZONES = ("UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York", "Australia/Lo
 
 #: Zone names JDK 17's ``Date.toString()`` prints where springbatch-py knowingly prints others.
 #: Australia/Lord_Howe: tzdata has no letters for it ("+1030"/"+11"); JDK 17 prints its legacy
-#: names, JDK 19+ (and springbatch-py, see ``javafmt.java_date_to_string``) ``GMT+10:30`` and
+#: names, JDK 19+ (and springbatch-py, see ``tostring.java_date_to_string``) ``GMT+10:30`` and
 #: ``GMT+11:00`` - a JDK-version difference like the double digits. Asia/Tokyo: JDK 17 names the
 #: daylight time of 1948-1951 ``JDT``; springbatch-py prints ``JST``, taking the names from the
 #: zone's current rules (no daylight time) as JDK 25 does for such zones (Moscow 2001 ``MSK``,
@@ -95,7 +95,7 @@ JDK17_DATE_NAMES: dict[str, dict[str, str]] = {
 def jdk17_date_text(value: datetime, zone: str) -> str:
     """``Date.toString()`` as the JDK 17 harness prints it: springbatch-py's text with the zone
     name replaced where :data:`JDK17_DATE_NAMES` knows the two differ."""
-    text = javafmt.java_date_to_string(value, ZoneInfo(zone))
+    text = tostring.java_date_to_string(value, ZoneInfo(zone))
     names = JDK17_DATE_NAMES.get(zone)
     if not names:
         return text

@@ -28,7 +28,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, NoReturn
 
-from springbatch_py.core.javatypes import (
+from springbatch_py.java.hashmap import EntryOrder, ordered_keys
+from springbatch_py.java.kinds import describe_path
+from springbatch_py.java.parsing import parse_java_float
+from springbatch_py.java.stream import (
+    INSTANT_MAX_SECONDS,
+    INSTANT_MIN_SECONDS,
+)
+from springbatch_py.java.tostring import (
+    java_big_decimal_to_string,
+    java_double_to_string,
+    java_float_to_string,
+)
+from springbatch_py.java.types import (
     BigInteger,
     Byte,
     Double,
@@ -49,23 +61,7 @@ from springbatch_py.core.javatypes import (
     time_fields,
     time_of,
 )
-from springbatch_py.repository.serialization._javastream import (
-    INSTANT_MAX_SECONDS,
-    INSTANT_MIN_SECONDS,
-)
-from springbatch_py.repository.serialization._javatext import (
-    java_big_decimal,
-    java_double,
-    java_float,
-    parse_java_float,
-)
-from springbatch_py.repository.serialization.base import (
-    EntryOrder,
-    describe_path,
-    ordered_keys,
-    read_error,
-    write_error,
-)
+from springbatch_py.repository.serialization.base import read_error, write_error
 
 #: Deepest nesting of maps and lists accepted in either direction.
 MAX_DEPTH = 64
@@ -215,7 +211,7 @@ def _seconds_and_nanos(seconds: int, nanos: int) -> str:
     # Jackson's java.time number: "<epoch seconds>.<9-digit nanos>" as a BigDecimal, and 0.0.
     if seconds == nanos == 0:
         return "0.0"
-    return java_big_decimal(Decimal(f"{seconds}.{nanos:09d}"))
+    return java_big_decimal_to_string(Decimal(f"{seconds}.{nanos:09d}"))
 
 
 class _JsonWriter:
@@ -274,7 +270,7 @@ class _JsonWriter:
         elif isinstance(value, Decimal):
             if not value.is_finite():
                 raise write_error(f"{describe_path(path)} = {value} has no BigDecimal form")
-            text = java_big_decimal(value)
+            text = java_big_decimal_to_string(value)
             if len(text) > MAX_NUMBER_LENGTH:
                 raise write_error(f"{describe_path(path)} has more digits than Jackson reads")
             self._wrapped(java_class, text)
@@ -313,9 +309,9 @@ class _JsonWriter:
                 f"{describe_path(path)} = {number}: Jackson stores it as a string, not a number"
             )
         if java_class == "java.lang.Double":
-            self._parts.append(java_double(number))
+            self._parts.append(java_double_to_string(number))
         else:
-            self._wrapped(java_class, java_float(Float(number)))
+            self._wrapped(java_class, java_float_to_string(number))
 
 
 def _temporal(value: Any, path: Path) -> str:
