@@ -45,7 +45,7 @@ import struct
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 
 class _BoundedInt(int):
@@ -142,9 +142,49 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
         raise ValueError(f"{name} must be an int in [{low}, {high}], not {value!r}")
 
 
+K = TypeVar("K", bound=tuple[object, ...])
+
+
 @functools.total_ordering
+class _NanoValue(Generic[K]):
+    """A ``java.time`` value to the nanosecond that equals, orders with and hashes like the
+    Python value of the same value (``time``, ``datetime``, ``timedelta``).
+
+    A subclass says what it compares by (:meth:`_key`), what key a Python value of its kind has
+    (:meth:`_other_key`, ``None`` for values of another kind) and which Python value it is when
+    one holds it exactly (:meth:`_python_value`).
+    """
+
+    __slots__ = ()
+
+    def _key(self) -> K:
+        raise NotImplementedError
+
+    def _other_key(self, other: object) -> K | None:
+        raise NotImplementedError
+
+    def _python_value(self) -> object:
+        raise NotImplementedError
+
+    def fits_python(self) -> bool:
+        """Whether the Python value of the same kind holds this value exactly."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        key = self._other_key(other)
+        return NotImplemented if key is None else self._key() == key
+
+    def __lt__(self, other: object) -> bool:
+        key = self._other_key(other)
+        return NotImplemented if key is None else self._key() < key
+
+    def __hash__(self) -> int:
+        # Equal values hash alike: through the Python value when one holds this value.
+        return hash(self._python_value()) if self.fits_python() else hash(self._key())
+
+
 @dataclass(frozen=True, eq=False)
-class LocalTime:
+class LocalTime(_NanoValue[tuple[int, int, int, int]]):
     """A ``java.time.LocalTime`` to the nanosecond.
 
     It equals (and hashes like) the naive ``time`` of the same value, so ``LocalTime(10, 0, 0,
@@ -205,16 +245,8 @@ class LocalTime:
             return other.hour, other.minute, other.second, other.microsecond * 1000
         return None
 
-    def __eq__(self, other: object) -> bool:
-        key = self._other_key(other)
-        return NotImplemented if key is None else self._key() == key
-
-    def __lt__(self, other: object) -> bool:
-        key = self._other_key(other)
-        return NotImplemented if key is None else self._key() < key
-
-    def __hash__(self) -> int:
-        return hash(self.to_time()) if self.fits_python() else hash(self._key())
+    def _python_value(self) -> time:
+        return self.to_time()
 
     def __str__(self) -> str:
         from springbatch_py.java import tostring
@@ -222,9 +254,8 @@ class LocalTime:
         return tostring.java_local_time_to_string(self)
 
 
-@functools.total_ordering
 @dataclass(frozen=True, eq=False)
-class LocalDateTime:
+class LocalDateTime(_NanoValue[tuple[int, tuple[int, int, int, int]]]):
     """A ``java.time.LocalDateTime`` to the nanosecond: a ``date`` and a :class:`LocalTime`.
 
     It equals (and hashes like) the naive ``datetime`` of the same value; :func:`date_time_of`
@@ -285,16 +316,8 @@ class LocalDateTime:
             return other.toordinal(), LocalTime.of(other.time())._key()
         return None
 
-    def __eq__(self, other: object) -> bool:
-        key = self._other_key(other)
-        return NotImplemented if key is None else self._key() == key
-
-    def __lt__(self, other: object) -> bool:
-        key = self._other_key(other)
-        return NotImplemented if key is None else self._key() < key
-
-    def __hash__(self) -> int:
-        return hash(self.to_datetime()) if self.fits_python() else hash(self._key())
+    def _python_value(self) -> datetime:
+        return self.to_datetime()
 
     def __str__(self) -> str:
         from springbatch_py.java import tostring
@@ -305,9 +328,8 @@ class LocalDateTime:
 _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
 
 
-@functools.total_ordering
 @dataclass(frozen=True, eq=False)
-class Duration:
+class Duration(_NanoValue[tuple[int, int]]):
     """A ``java.time.Duration`` to the nanosecond: ``seconds`` (a Java long, any sign) plus
     ``nanos`` in ``[0, 999999999]``, as Java stores it.
 
@@ -359,16 +381,8 @@ class Duration:
             return Duration.of(other)._key()
         return None
 
-    def __eq__(self, other: object) -> bool:
-        key = self._other_key(other)
-        return NotImplemented if key is None else self._key() == key
-
-    def __lt__(self, other: object) -> bool:
-        key = self._other_key(other)
-        return NotImplemented if key is None else self._key() < key
-
-    def __hash__(self) -> int:
-        return hash(self._as_timedelta()) if self.fits_python() else hash(self._key())
+    def _python_value(self) -> timedelta:
+        return self._as_timedelta()
 
 
 def duration_of(seconds: int, nanos: int) -> timedelta | Duration:
