@@ -67,8 +67,10 @@ from tests.compat.strategies import (  # noqa: E402
     JDK17_SAFE_FLOAT_DIGITS,
     JDK17_SAFE_FLOAT_EXPONENTS,
     MODERN_MILLIS,
+    SPECIAL_STRINGS,
     ZONES,
     distinct_objects,
+    java_string,
     jdk17_date_text,
     short_decimal,
 )
@@ -82,24 +84,6 @@ SHARED_CONTEXTS = 20
 PARAMETER_SETS = 300
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SPECIAL_STRINGS = (
-    "",
-    "\x00",
-    "a\x00b",
-    "\ud800",
-    "\udfff",
-    "x\ud83dy",
-    "\U0001f600",
-    "\uffff",
-    "\u07ff\u0080\u0800",
-    "\r\n\t\x1b\x7f",
-    "\u2028\u2029",
-    '"\\/',
-    "AppUse_Cluster-Node-Identifier",
-    "AppUse_Is-Transferable-Identifier",
-    "SimpleStepExecutionSplitter.GRID_SIZE",
-    "batch.version",
-)
 _DOUBLE_EDGES = (0.0, -0.0, float("nan"), float("inf"), float("-inf"), 5e-324, -5e-324,
                  2.2250738585072014e-308, 1.7976931348623157e308, 1e-3, 1e7, 0.1, 1e23)  # fmt: skip
 
@@ -127,11 +111,10 @@ class Values:
 
     def string(self, min_size: int = 0, max_size: int = 16) -> str:
         if self.rng.random() < 0.15:
-            text = self.rng.choice([s for s in _SPECIAL_STRINGS if len(s) >= min_size])
+            text = self.rng.choice([s for s in SPECIAL_STRINGS if len(s) >= min_size])
         else:
             text = "".join(self.char() for _ in range(self.rng.randint(min_size, max_size)))
-        # Java strings are UTF-16: adjacent surrogates are one supplementary character.
-        return text.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
+        return java_string(text)
 
     # -- numbers ----------------------------------------------------------------------------
 

@@ -56,9 +56,11 @@ __all__ = [
     "JDK17_SAFE_FLOAT_DIGITS",
     "JDK17_SAFE_FLOAT_EXPONENTS",
     "MODERN_MILLIS",
+    "SPECIAL_STRINGS",
     "ZONES",
     "contexts",
     "distinct_objects",
+    "java_string",
     "java_strings",
     "java_values",
     "jdk17_date_text",
@@ -136,13 +138,19 @@ _LONG_MIN = -(2**63)
 # -- strings ------------------------------------------------------------------------------------
 
 
-def _java_string(text: str) -> str:
-    # Java strings are UTF-16: adjacent high and low surrogates *are* the supplementary
-    # character, so Python's two-code-point spelling cannot survive a trip through Java.
+def java_string(text: str) -> str:
+    """``text`` as Java holds it: Java strings are UTF-16, so adjacent high and low surrogates
+    *are* the supplementary character, and Python's two-code-point spelling cannot survive a
+    trip through Java."""
     return text.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
 
 
-_SPECIAL_STRINGS = (
+#: Strings at the edges of both runtimes: empty, NUL, lone surrogates, a surrogate pair split by
+#: another character, the largest BMP character, the modified UTF-8 boundaries, line breaks
+#: Java and JSON treat specially, JSON's escapes and the keys Spring Batch and the cluster
+#: library put in contexts. compat/generate_vectors.py draws from it too (keep its order: the
+#: vectors are generated from a seeded choice over it).
+SPECIAL_STRINGS = (
     "",
     "\x00",
     "a\x00b",
@@ -156,6 +164,9 @@ _SPECIAL_STRINGS = (
     "\u2028\u2029",
     '"\\/',
     "AppUse_Cluster-Node-Identifier",
+    "AppUse_Is-Transferable-Identifier",
+    "SimpleStepExecutionSplitter.GRID_SIZE",
+    "batch.version",
 )
 
 
@@ -163,8 +174,8 @@ def java_strings(min_size: int = 0, max_size: int = 24) -> st.SearchStrategy[str
     """Any string Java can hold: every code point, NUL, controls, lone surrogates (as UTF-16)."""
     return st.one_of(
         st.text(st.characters(), min_size=min_size, max_size=max_size),
-        st.sampled_from([s for s in _SPECIAL_STRINGS if len(s) >= min_size]),
-    ).map(_java_string)
+        st.sampled_from([s for s in SPECIAL_STRINGS if len(s) >= min_size]),
+    ).map(java_string)
 
 
 # -- numbers ------------------------------------------------------------------------------------
