@@ -3,15 +3,12 @@
 A chunk *provider* reads a chunk's inputs; a chunk *processor* processes them and writes the
 outputs. :class:`~springbatch_py.core.chunk.ChunkStep` runs one of each per transaction:
 
-=================================  ==========================================================
-:class:`SimpleChunkProvider`       reads up to ``commit_interval`` items; a read error fails
-                                   the step
-:class:`FaultTolerantChunkProvider`  a skippable read error counts a read skip and reading
-                                   goes on
-:class:`SimpleChunkProcessor`      processes every input and writes the outputs; any error
-                                   fails the step
-:class:`FaultTolerantChunkProcessor`  retries, skips and scans (see below)
-=================================  ==========================================================
+* :class:`SimpleChunkProvider` reads up to ``commit_interval`` items; a read error fails the
+  step;
+* :class:`FaultTolerantChunkProvider` counts a skippable read error as a read skip and reads on;
+* :class:`SimpleChunkProcessor` processes every input and writes the outputs; any error fails
+  the step;
+* :class:`FaultTolerantChunkProcessor` retries, skips and scans (below).
 
 The fault-tolerant processor follows Java's ``FaultTolerantChunkProcessor`` (transactional
 processor, buffered inputs): a processing or writing error rolls the chunk back (by raising
