@@ -24,11 +24,11 @@ from springbatch_py.cluster import (
     StepRegistry,
 )
 from springbatch_py.core.chunk import ChunkStep
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema, drop_schema
 from springbatch_py.item import IterableItemReader
+from springbatch_py.java.types import Long
 
 
 def main() -> None:

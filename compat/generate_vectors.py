@@ -35,8 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from springbatch_py.core import javafmt  # noqa: E402
-from springbatch_py.core.javatypes import (  # noqa: E402
+from springbatch_py.core.parameters import JobParameter, JobParameters  # noqa: E402
+from springbatch_py.java import tostring  # noqa: E402
+from springbatch_py.java.parsing import parse_java_float  # noqa: E402
+from springbatch_py.java.stream import (  # noqa: E402
+    INSTANT_MAX_SECONDS,
+    INSTANT_MIN_SECONDS,
+)
+from springbatch_py.java.types import (  # noqa: E402
     BigInteger,
     Byte,
     Double,
@@ -52,12 +58,6 @@ from springbatch_py.core.javatypes import (  # noqa: E402
     duration_of,
     time_of,
 )
-from springbatch_py.core.parameters import JobParameter, JobParameters  # noqa: E402
-from springbatch_py.repository.serialization._javastream import (  # noqa: E402
-    INSTANT_MAX_SECONDS,
-    INSTANT_MIN_SECONDS,
-)
-from springbatch_py.repository.serialization._javatext import parse_java_float  # noqa: E402
 from tests.compat import jvm  # noqa: E402
 from tests.compat.strategies import (  # noqa: E402
     DATE_MILLIS,
@@ -67,8 +67,10 @@ from tests.compat.strategies import (  # noqa: E402
     JDK17_SAFE_FLOAT_DIGITS,
     JDK17_SAFE_FLOAT_EXPONENTS,
     MODERN_MILLIS,
+    SPECIAL_STRINGS,
     ZONES,
     distinct_objects,
+    java_string,
     jdk17_date_text,
     short_decimal,
 )
@@ -82,24 +84,6 @@ SHARED_CONTEXTS = 20
 PARAMETER_SETS = 300
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SPECIAL_STRINGS = (
-    "",
-    "\x00",
-    "a\x00b",
-    "\ud800",
-    "\udfff",
-    "x\ud83dy",
-    "\U0001f600",
-    "\uffff",
-    "\u07ff\u0080\u0800",
-    "\r\n\t\x1b\x7f",
-    "\u2028\u2029",
-    '"\\/',
-    "AppUse_Cluster-Node-Identifier",
-    "AppUse_Is-Transferable-Identifier",
-    "SimpleStepExecutionSplitter.GRID_SIZE",
-    "batch.version",
-)
 _DOUBLE_EDGES = (0.0, -0.0, float("nan"), float("inf"), float("-inf"), 5e-324, -5e-324,
                  2.2250738585072014e-308, 1.7976931348623157e308, 1e-3, 1e7, 0.1, 1e23)  # fmt: skip
 
@@ -127,11 +111,10 @@ class Values:
 
     def string(self, min_size: int = 0, max_size: int = 16) -> str:
         if self.rng.random() < 0.15:
-            text = self.rng.choice([s for s in _SPECIAL_STRINGS if len(s) >= min_size])
+            text = self.rng.choice([s for s in SPECIAL_STRINGS if len(s) >= min_size])
         else:
             text = "".join(self.char() for _ in range(self.rng.randint(min_size, max_size)))
-        # Java strings are UTF-16: adjacent surrogates are one supplementary character.
-        return text.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
+        return java_string(text)
 
     # -- numbers ----------------------------------------------------------------------------
 
@@ -349,7 +332,7 @@ class Values:
                 and isinstance(value, datetime)
                 and value.tzinfo is not None
                 and jdk17_date_text(value, zone)
-                != javafmt.java_date_to_string(value, ZoneInfo(zone))
+                != tostring.java_date_to_string(value, ZoneInfo(zone))
             ):
                 # JDK 17 names this zone differently from springbatch-py (JDK 19+ names, or a
                 # known gap): keep the value, out of the key (strategies.JDK17_DATE_NAMES).

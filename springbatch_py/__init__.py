@@ -43,7 +43,6 @@ if TYPE_CHECKING:
         NoSuchJobError,
         NoSuchJobExecutionError,
     )
-    from springbatch_py.core.javatypes import Double, Float, Integer, Long, Short
     from springbatch_py.core.job import FlowBuilder, Job, RunIdIncrementer
     from springbatch_py.core.launch import JobLauncher, JobOperator, JobRegistry
     from springbatch_py.core.parameters import JobParameter, JobParameters
@@ -60,6 +59,10 @@ if TYPE_CHECKING:
         CsvItemWriter,
         FlatFileItemReader,
         FlatFileItemWriter,
+        ItemProcessor,
+        ItemReader,
+        ItemStream,
+        ItemWriter,
         IterableItemReader,
         JsonLinesItemReader,
         JsonLinesItemWriter,
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
         SqlItemWriter,
         SqlPagingItemReader,
     )
+    from springbatch_py.java.types import Double, Float, Integer, Long, Short
     from springbatch_py.repository.explorer import JobExplorer
     from springbatch_py.repository.jobs import JobRepository
 
@@ -100,12 +104,16 @@ _EXPORTS: dict[str, str] = {
     "ExecutionContext": "springbatch_py.core.context",
     "BatchStatus": "springbatch_py.core.status",
     "ExitStatus": "springbatch_py.core.status",
-    "Long": "springbatch_py.core.javatypes",
-    "Integer": "springbatch_py.core.javatypes",
-    "Short": "springbatch_py.core.javatypes",
-    "Double": "springbatch_py.core.javatypes",
-    "Float": "springbatch_py.core.javatypes",
+    "Long": "springbatch_py.java.types",
+    "Integer": "springbatch_py.java.types",
+    "Short": "springbatch_py.java.types",
+    "Double": "springbatch_py.java.types",
+    "Float": "springbatch_py.java.types",
     # items
+    "ItemReader": "springbatch_py.core.items",
+    "ItemProcessor": "springbatch_py.core.items",
+    "ItemWriter": "springbatch_py.core.items",
+    "ItemStream": "springbatch_py.core.items",
     "IterableItemReader": "springbatch_py.item",
     "ListItemWriter": "springbatch_py.item",
     "CsvItemReader": "springbatch_py.item",
@@ -165,6 +173,10 @@ __all__ = [
     "FlowBuilder",
     "FunctionPartitioner",
     "Integer",
+    "ItemProcessor",
+    "ItemReader",
+    "ItemStream",
+    "ItemWriter",
     "IterableItemReader",
     "Job",
     "JobExecution",

@@ -33,13 +33,13 @@ from springbatch_py.core.errors import (
     NoSuchJobError,
     NoSuchJobExecutionError,
 )
-from springbatch_py.db.database import one_line
 from springbatch_py.errors import (
     ConfigurationError,
     MissingSchemaError,
     MixedSchemaError,
     SpringBatchError,
 )
+from springbatch_py.util import one_line
 
 PROG = "springbatch-py"
 

@@ -5,13 +5,13 @@ See :mod:`springbatch_py.cluster.states` for the state machines of nodes, coordi
 partitions.
 """
 
-from springbatch_py.cluster.master import PartitionsFailedError, PartitionStep
+from springbatch_py.cluster.errors import ClusterError, PartitionLostError, PartitionsFailedError
+from springbatch_py.cluster.master import PartitionStep
 from springbatch_py.cluster.node import Node
 from springbatch_py.cluster.partitioner import (
     NODE_KEY,
     TRANSFERABLE_KEY,
     AssignmentStrategy,
-    ClusterError,
     ClusterPartitioner,
     FixedNodeCount,
     FunctionPartitioner,
@@ -27,7 +27,7 @@ from springbatch_py.cluster.states import (
     NodeStatus,
     PartitionStatus,
 )
-from springbatch_py.cluster.worker import PartitionLostError, StepRegistry
+from springbatch_py.cluster.worker import StepRegistry
 
 __all__ = [
     "NODE_KEY",

@@ -30,9 +30,9 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
+from springbatch_py.cluster.errors import ClusterError, CoordinationLostError, PartitionsFailedError
 from springbatch_py.cluster.partitioner import (
     NODE_KEY,
-    ClusterError,
     ClusterPartitioner,
     is_transferable,
 )
@@ -41,23 +41,15 @@ from springbatch_py.cluster.states import CoordinationStatus, PartitionStatus
 from springbatch_py.cluster.store import ActiveNode, Coordination, PartitionTask
 from springbatch_py.core.domain import COUNTERS, StepExecution
 from springbatch_py.core.errors import JobExecutionAlreadyRunningError, JobRestartError
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository, Step
-from springbatch_py.db.database import one_line
+from springbatch_py.java.types import Long
+from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
 
 #: Where Spring Batch's splitter keeps the grid size in the manager's context (a Long).
 GRID_SIZE_KEY = "SimpleStepExecutionSplitter.GRID_SIZE"
-
-
-class PartitionsFailedError(ClusterError):
-    """Some partitions of a partitioned step did not complete."""
-
-
-class CoordinationLostError(ClusterError):
-    """The master's job was recovered by another node (its coordination is no longer its own)."""
 
 
 class PartitionStep(Step):

@@ -13,19 +13,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from springbatch_py.cluster.errors import ClusterError
 from springbatch_py.cluster.store import ActiveNode
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import PARTITION_TRANSFERABLE_PROP, JavaEnum
-from springbatch_py.errors import SpringBatchError
+from springbatch_py.java.types import PARTITION_TRANSFERABLE_PROP, JavaEnum
 
 #: Context key of the node a partition is assigned to (a String).
 NODE_KEY = "AppUse_Cluster-Node-Identifier"
 #: Context key of the transferable flag (a PartitionTransferableProp enum constant).
 TRANSFERABLE_KEY = "AppUse_Is-Transferable-Identifier"
-
-
-class ClusterError(SpringBatchError):
-    """The cluster cannot do what was asked (no live node, a lost claim, ...)."""
 
 
 def transferable_flag(transferable: bool) -> JavaEnum:

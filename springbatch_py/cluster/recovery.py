@@ -29,6 +29,7 @@ import logging
 import time
 import uuid
 
+from springbatch_py.cluster.errors import RecoveryIncompleteError
 from springbatch_py.cluster.runtime import ClusterRuntime
 from springbatch_py.cluster.states import CoordinationStatus
 from springbatch_py.cluster.store import ClusterStore, Coordination
@@ -39,7 +40,6 @@ from springbatch_py.core.errors import (
     OptimisticLockingFailureError,
 )
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.errors import SpringBatchError
 from springbatch_py.repository.jobs import JobRepository
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,6 @@ _UNFINISHED = (BatchStatus.STARTING, BatchStatus.STARTED, BatchStatus.STOPPING, 
 
 #: Re-reads per recovery attempt before the row is left RECOVERING for the next scan.
 ATTEMPTS = 10
-
-
-class RecoveryIncompleteError(SpringBatchError):
-    """The execution kept changing while it was being failed; try again."""
 
 
 def recover_orphaned_masters(runtime: ClusterRuntime) -> int:

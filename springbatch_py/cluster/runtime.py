@@ -18,12 +18,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from springbatch_py.cluster.partitioner import ClusterError
+from springbatch_py.cluster.errors import ClusterError, GaveUpError
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.states import NodeStatus
 from springbatch_py.cluster.store import ClusterStore
-from springbatch_py.db.database import one_line
 from springbatch_py.repository.jobs import JobRepository
+from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,6 @@ FIRST_BACKOFF_S = 0.05
 BACKOFF_CAP_S = 2.0
 
 
-class GaveUpError(ClusterError):
-    """A write that had to land was abandoned: the node is stopping."""
 
 
 @dataclass

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from springbatch_py.cluster.errors import CompareAndSetError, RowLockedError
 from springbatch_py.cluster.states import (
     COORDINATION,
     NODE,
@@ -48,21 +49,11 @@ from springbatch_py.cluster.states import (
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.db.statements import StatementResult
-from springbatch_py.errors import SpringBatchError
 
 log = logging.getLogger(__name__)
 
 #: How long a cluster statement waits for a row lock another node holds before giving up.
 LOCK_TIMEOUT_MS = 1000
-
-
-class RowLockedError(SpringBatchError):
-    """A cluster row stayed locked by another transaction for the store's bounded lock wait."""
-
-
-class CompareAndSetError(SpringBatchError):
-    """A compare-and-set moved more than one row: the table lacks its primary key, or the
-    statement its key columns."""
 
 
 def _one_row(name: str, count: int, key: object) -> bool:

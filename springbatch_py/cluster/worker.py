@@ -46,28 +46,23 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from springbatch_py.cluster.partitioner import ClusterError
-from springbatch_py.cluster.runtime import ClusterRuntime, GaveUpError
+from springbatch_py.cluster.errors import ClusterError, GaveUpError, PartitionLostError
+from springbatch_py.cluster.runtime import ClusterRuntime
 from springbatch_py.cluster.states import PartitionStatus
 from springbatch_py.cluster.store import PartitionTask
-from springbatch_py.core import metrics
+from springbatch_py.core import metrics, tracing
 from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
 from springbatch_py.core.errors import OptimisticLockingFailureError
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Step
 from springbatch_py.db import transactions
-from springbatch_py.db.database import one_line
-from springbatch_py.observe import tracing
 from springbatch_py.repository.jobs import JobRepository
+from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
 
 StepFactory = Callable[[StepExecution], Step]
-
-
-class PartitionLostError(ClusterError):
-    """This node no longer holds the partition's claim: its work is not committed."""
 
 
 class StepRegistry:

@@ -1,7 +1,9 @@
 """The chunk-oriented step: read, process and write items in chunks, one transaction per chunk.
 
-Semantics follow Spring Batch's ``ChunkOrientedTasklet`` with the fault-tolerant chunk provider
-and processor (transactional processor, buffered inputs):
+Semantics follow Spring Batch's ``ChunkOrientedTasklet``: each transaction gets a chunk's inputs
+from a chunk provider and hands them to a chunk processor
+(:mod:`springbatch_py.core.chunk_processor`), the simple ones, or with skips or retries
+configured the fault-tolerant ones (transactional processor, buffered inputs):
 
 * a chunk reads up to ``commit_interval`` items; a skippable read error counts a read skip and
   reading goes on; the inputs are kept until the chunk completes, so a rolled-back chunk is
@@ -16,6 +18,10 @@ and processor (transactional processor, buffered inputs):
   skip (its items are not read again); a chunk whose commit fails after it succeeded (the step
   save, a lost partition's fence, the commit itself) takes its counts back with it.
 
+The reader, processor and writer are typed (:mod:`springbatch_py.core.items`): a
+``ChunkStep[I, O]`` reads ``I`` items and writes ``O`` items, and mypy checks that the three
+parts agree.
+
 The step's Java identity follows the repository's Spring Batch major: 5.x runs a chunk step as a
 ``TaskletStep`` around a ``ChunkOrientedTasklet`` (both named in the step context) and counts
 the final, empty read as one more commit; 6.0's ``ChunkOrientedStep`` names only itself and
@@ -26,17 +32,28 @@ in 5.x, 5 in 6.0; the step execution is saved as often in both).
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, cast, overload
 
-from springbatch_py.core.domain import StepContribution
-from springbatch_py.core.errors import (
-    NonSkippableProcessError,
-    NonSkippableReadError,
-    NonSkippableWriteError,
-    RetryExhaustedError,
-    SkipOverflowError,
+from typing_extensions import TypeVar
+
+from springbatch_py.core.chunk_processor import (
+    Chunk,
+    ChunkRollback,
+    FaultTolerantChunkProcessor,
+    FaultTolerantChunkProvider,
+    SimpleChunkProcessor,
+    SimpleChunkProvider,
+)
+from springbatch_py.core.domain import StepContribution, StepExecution
+from springbatch_py.core.items import (
+    ItemProcessor,
+    ItemReader,
+    ItemStream,
+    ItemWriter,
+    ProcessorLike,
+    WriterLike,
 )
 from springbatch_py.core.policies import RetryPolicy, SkipPolicy, classifier
 from springbatch_py.core.step import (
@@ -49,6 +66,11 @@ from springbatch_py.core.step import (
 
 log = logging.getLogger(__name__)
 
+# The input and output item types (Java's <I, O>); a bare ``ChunkStep`` annotation means
+# ``ChunkStep[Any, Any]``.
+I = TypeVar("I", default=Any)  # noqa: E741
+O = TypeVar("O", default=Any)  # noqa: E741
+
 _INPUTS = "springbatch_py.chunk.inputs"
 #: Set on the chunk context while the current chunk read no item at all.
 _EMPTY = "springbatch_py.chunk.empty"
@@ -56,67 +78,23 @@ _EMPTY = "springbatch_py.chunk.empty"
 TASKLET_STEP = "org.springframework.batch.core.step.tasklet.TaskletStep"
 CHUNK_ORIENTED_TASKLET = "org.springframework.batch.core.step.item.ChunkOrientedTasklet"
 CHUNK_ORIENTED_STEP = "org.springframework.batch.core.step.item.ChunkOrientedStep"
-#: Java's minimum for the read skips one chunk may accumulate.
-MAX_SKIPS_ON_READ = 100
 
 
-class _Rollback(Exception):
-    """A chunk failure after which the step goes on (retry or skip in the next transaction)."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.__cause__ = cause
-
-
-@dataclass
-class _Item:
-    value: Any
-    key: int  # identity of the item within its chunk, for retry state
-
-
-@dataclass
-class _Attempts:
-    count: int = 0
-    last: BaseException | None = None
-
-
-@dataclass
-class _Inputs:
-    """A chunk's inputs and the state kept across the transactions that process them."""
-
-    items: list[_Item]
-    end: bool
-    read_errors: list[BaseException] = field(default_factory=list)
-    busy: bool = False
-    scanning: bool = False
-    filter_count: int = 0
-    process_attempts: dict[int, _Attempts] = field(default_factory=dict)
-    write_attempts: _Attempts = field(default_factory=_Attempts)
-    process_skips: list[tuple[Any, BaseException]] = field(default_factory=list)
-    write_skips: list[tuple[Any, BaseException]] = field(default_factory=list)
-
-    def remove(self, item: _Item) -> None:
-        self.items = [i for i in self.items if i.key != item.key]
-
-
-def _call(target: Any, method: str, *args: Any) -> Any:
-    function = getattr(target, method, None)
-    return function(*args) if function is not None else target(*args)
-
-
-class ChunkStep(ChunkLoopStep):
+class ChunkStep(ChunkLoopStep, Generic[I, O]):
     """Read, process and write items in chunks of ``commit_interval``.
 
     Parameters
     ----------
     reader:
-        An object with ``read() -> item | None`` (``None`` ends the input); it may be an item
-        stream (``open(context)``, ``update(context)``, ``close()``) to keep its position in the
-        step context for restarts.
+        An :class:`~springbatch_py.core.items.ItemReader` (``read() -> item | None``; ``None``
+        ends the input); it may be an item stream (``open(context)``, ``update(context)``,
+        ``close()``) to keep its position in the step context for restarts.
     writer:
-        An object with ``write(items)`` (or a callable taking the list), possibly a stream.
+        An :class:`~springbatch_py.core.items.ItemWriter` (``write(items)``) or a function
+        taking the chunk's list, possibly a stream.
     processor:
-        An object with ``process(item)`` or a callable; returning ``None`` filters the item.
+        An :class:`~springbatch_py.core.items.ItemProcessor` (``process(item)``) or a
+        function; returning ``None`` filters the item. Without one, the inputs are written.
     commit_interval:
         Items per chunk (per transaction).
     skip, no_skip, skip_limit:
@@ -126,15 +104,22 @@ class ChunkStep(ChunkLoopStep):
         chunk write gets.
     fault_tolerant:
         Use the fault-tolerant semantics; on by default when skips or retries are configured.
+    streams:
+        More item streams to open, update and close with the step (the reader, processor and
+        writer are registered when they are streams).
+    allow_start_if_complete, start_limit, listeners:
+        As for every :class:`~springbatch_py.core.step.Step`; a reader, processor or writer
+        with listener methods is registered as a listener too.
     """
 
+    @overload
     def __init__(
-        self,
+        self: ChunkStep[I, I],
         name: str,
         *,
-        reader: Any,
-        writer: Any,
-        processor: Any = None,
+        reader: ItemReader[I],
+        writer: ItemWriter[I] | Callable[[list[I]], object],
+        processor: None = None,
         commit_interval: int = 10,
         skip: Iterable[type[BaseException]] = (),
         no_skip: Iterable[type[BaseException]] = (),
@@ -143,18 +128,70 @@ class ChunkStep(ChunkLoopStep):
         no_retry: Iterable[type[BaseException]] = (),
         retry_limit: int = 0,
         fault_tolerant: bool | None = None,
-        streams: Iterable[Any] = (),
-        **kwargs: Any,
+        streams: Iterable[ItemStream] = (),
+        allow_start_if_complete: bool = False,
+        start_limit: int = sys.maxsize,
+        listeners: Iterable[object] = (),
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        name: str,
+        *,
+        reader: ItemReader[I],
+        writer: ItemWriter[O] | Callable[[list[O]], object],
+        processor: ItemProcessor[I, O] | Callable[[I], O | None],
+        commit_interval: int = 10,
+        skip: Iterable[type[BaseException]] = (),
+        no_skip: Iterable[type[BaseException]] = (),
+        skip_limit: int = 10,
+        retry: Iterable[type[BaseException]] = (),
+        no_retry: Iterable[type[BaseException]] = (),
+        retry_limit: int = 0,
+        fault_tolerant: bool | None = None,
+        streams: Iterable[ItemStream] = (),
+        allow_start_if_complete: bool = False,
+        start_limit: int = sys.maxsize,
+        listeners: Iterable[object] = (),
+    ) -> None: ...
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        reader: ItemReader[I],
+        writer: WriterLike[O] | WriterLike[I],
+        processor: ProcessorLike[I, O] | None = None,
+        commit_interval: int = 10,
+        skip: Iterable[type[BaseException]] = (),
+        no_skip: Iterable[type[BaseException]] = (),
+        skip_limit: int = 10,
+        retry: Iterable[type[BaseException]] = (),
+        no_retry: Iterable[type[BaseException]] = (),
+        retry_limit: int = 0,
+        fault_tolerant: bool | None = None,
+        streams: Iterable[ItemStream] = (),
+        allow_start_if_complete: bool = False,
+        start_limit: int = sys.maxsize,
+        listeners: Iterable[object] = (),
     ) -> None:
-        streams = list(streams)
+        all_streams: list[object] = list(streams)
         for part in (reader, processor, writer):
             if part is not None and any(hasattr(part, m) for m in ("open", "update", "close")):
-                streams.append(part)
-        super().__init__(name, streams=streams, **kwargs)
+                all_streams.append(part)
+        super().__init__(
+            name,
+            streams=all_streams,
+            allow_start_if_complete=allow_start_if_complete,
+            start_limit=start_limit,
+            listeners=listeners,
+        )
         if commit_interval < 1:
             raise ValueError("commit_interval must be at least 1")
         self.reader = reader
-        self.writer = writer
+        # Without a processor the first signature above made O the same type as I.
+        self.writer = cast("WriterLike[O]", writer)
         self.processor = processor
         self.commit_interval = commit_interval
         skip, retry = tuple(skip), tuple(retry)
@@ -163,6 +200,18 @@ class ChunkStep(ChunkLoopStep):
         self.fault_tolerant = bool(skip or retry) if fault_tolerant is None else fault_tolerant
         self.skip_policy = SkipPolicy(classifier(skip, no_skip), skip_limit)
         self.retry_policy = RetryPolicy(classifier(retry, no_retry), retry_limit)
+        self.chunk_provider: SimpleChunkProvider[I]
+        self.chunk_processor: SimpleChunkProcessor[I, O]
+        if self.fault_tolerant:
+            self.chunk_provider = FaultTolerantChunkProvider(
+                reader, self.listeners, commit_interval, self.skip_policy
+            )
+            self.chunk_processor = FaultTolerantChunkProcessor(
+                processor, self.writer, self.listeners, self.skip_policy, self.retry_policy
+            )
+        else:
+            self.chunk_provider = SimpleChunkProvider(reader, self.listeners, commit_interval)
+            self.chunk_processor = SimpleChunkProcessor(processor, self.writer, self.listeners)
         for part in (reader, processor, writer):
             if part is not None and _is_listener(part):
                 self.listeners.add(part)
@@ -182,197 +231,27 @@ class ChunkStep(ChunkLoopStep):
         empty = chunk_context.attributes.pop(_EMPTY, False)
         return not (empty and spring_batch_major(repository) >= 6)
 
-    def continue_after(self, exc: Exception, step_execution: Any) -> bool:
-        return isinstance(exc, _Rollback)
+    def continue_after(self, exc: Exception, step_execution: StepExecution) -> bool:
+        return isinstance(exc, ChunkRollback)
 
     def run_chunk(
         self, contribution: StepContribution, chunk_context: ChunkContext
     ) -> RepeatStatus:
-        inputs: _Inputs | None = chunk_context.attributes.get(_INPUTS)
-        if inputs is None:
-            inputs = self._provide(contribution)
-            chunk_context.attributes[_INPUTS] = inputs
-            chunk_context.attributes[_EMPTY] = not inputs.items
-        if inputs.scanning:
-            inputs.filter_count = 0  # Java re-counts filtered items while scanning
-        if inputs.items or inputs.write_skips:
-            outputs = self._transform(contribution, inputs)
-            contribution.filter_count += inputs.filter_count
-            self._write(contribution, inputs, outputs)
-            self._call_skip_listeners(inputs)
-        for error in inputs.read_errors:
-            self.listeners.call("on_skip_in_read", error)
-        inputs.read_errors = []
-        if inputs.busy:
+        chunk: Chunk[I] | None = chunk_context.attributes.get(_INPUTS)
+        if chunk is None:
+            chunk = self.chunk_provider.provide(contribution)
+            chunk_context.attributes[_INPUTS] = chunk
+            chunk_context.attributes[_EMPTY] = not chunk.items
+        self.chunk_processor.process(contribution, chunk)
+        self.chunk_provider.post_process(chunk)
+        if chunk.busy:
             return RepeatStatus.CONTINUABLE
         del chunk_context.attributes[_INPUTS]
         chunk_context.complete = True
-        return RepeatStatus.FINISHED if inputs.end else RepeatStatus.CONTINUABLE
-
-    # -- read --------------------------------------------------------------------------------
-
-    def _provide(self, contribution: StepContribution) -> _Inputs:
-        inputs = _Inputs([], end=False)
-        while len(inputs.items) < self.commit_interval:
-            item = self._read(contribution, inputs)
-            if item is None:
-                inputs.end = True
-                break
-            contribution.read_count += 1
-            inputs.items.append(_Item(item, len(inputs.items)))
-        return inputs
-
-    def _read(self, contribution: StepContribution, inputs: _Inputs) -> Any:
-        while True:
-            try:
-                self.listeners.call("before_read")
-                item = self.reader.read()
-                if item is not None:
-                    self.listeners.call("after_read", item)
-                return item
-            except Exception as exc:
-                self.listeners.call("on_read_error", exc)
-                if not self.fault_tolerant:
-                    raise
-                if not self._should_skip(exc, contribution):
-                    raise NonSkippableReadError("Non-skippable exception during read") from exc
-                contribution.read_skip_count += 1
-                inputs.read_errors.append(exc)
-                if len(inputs.read_errors) >= max(self.commit_interval, MAX_SKIPS_ON_READ):
-                    raise SkipOverflowError("Too many skips on read") from exc
-
-    # -- process -----------------------------------------------------------------------------
-
-    def _transform(
-        self, contribution: StepContribution, inputs: _Inputs
-    ) -> list[tuple[_Item, Any]]:
-        outputs: list[tuple[_Item, Any]] = []
-        for item in list(inputs.items):
-            output = self._process(contribution, inputs, item)
-            if output is not None:
-                outputs.append((item, output))
-            if inputs.scanning:
-                break  # while scanning, one item per transaction
-        return outputs
-
-    def _process(self, contribution: StepContribution, inputs: _Inputs, item: _Item) -> Any:
-        if self.processor is None:
-            return item.value
-        attempts = inputs.process_attempts.setdefault(item.key, _Attempts())
-        if self.fault_tolerant and not self.retry_policy.can_retry(attempts.count, attempts.last):
-            # Recovery: the item failed and may not be tried again.
-            assert attempts.last is not None
-            if self._should_skip(attempts.last, contribution):
-                inputs.remove(item)
-                contribution.process_skip_count += 1
-                inputs.process_skips.append((item.value, attempts.last))
-                return None
-            raise NonSkippableProcessError(
-                "Non-skippable exception in recoverer while processing"
-            ) from attempts.last
-        try:
-            self.listeners.call("before_process", item.value)
-            output = _call(self.processor, "process", item.value)
-            self.listeners.call("after_process", item.value, output)
-        except Exception as exc:
-            self.listeners.call("on_process_error", item.value, exc)
-            if not self.fault_tolerant:
-                raise
-            attempts.count += 1
-            attempts.last = exc
-            raise _Rollback(exc) from exc
-        if output is None:
-            inputs.filter_count += 1
-            inputs.remove(item)  # filtered items are not processed again
-        return output
-
-    # -- write -------------------------------------------------------------------------------
-
-    def _write(
-        self, contribution: StepContribution, inputs: _Inputs, outputs: list[tuple[_Item, Any]]
-    ) -> None:
-        if not self.fault_tolerant:
-            if outputs:
-                self._write_items([o for _, o in outputs])
-            contribution.write_count += len(outputs)
-            return
-        attempts = inputs.write_attempts
-        if not self.retry_policy.can_retry(attempts.count, attempts.last):
-            if not inputs.busy:
-                # Recovery after the last attempt: scan only for a skippable failure.
-                assert attempts.last is not None
-                if not self.skip_policy.should_skip(attempts.last, -1):
-                    raise RetryExhaustedError(
-                        "Retry exhausted after last attempt in recovery path, but exception is "
-                        "not skippable."
-                    ) from attempts.last
-                inputs.busy = inputs.scanning = True
-            self._scan(contribution, inputs, outputs)
-            return
-        if not outputs:
-            return
-        try:
-            self._write_items([o for _, o in outputs])
-        except Exception as exc:
-            attempts.count += 1
-            attempts.last = exc
-            if not self.retry_policy.can_retry(attempts.count, attempts.last):
-                inputs.scanning = True  # process one item per transaction from the next one on
-            raise _Rollback(exc) from exc
-        contribution.write_count += len(outputs)
-
-    def _scan(
-        self, contribution: StepContribution, inputs: _Inputs, outputs: list[tuple[_Item, Any]]
-    ) -> None:
-        """Write the first remaining item alone; its transaction commits or rolls back alone."""
-        if outputs:
-            item, output = outputs[0]
-            try:
-                self._write_items([output])
-            except Exception as exc:
-                if not self._should_skip(exc, contribution):
-                    raise NonSkippableWriteError("Non-skippable exception in recoverer") from exc
-                contribution.write_skip_count += 1
-                inputs.remove(item)
-                inputs.write_skips.append((output, exc))
-                self._end_scan_if_done(inputs)
-                raise _Rollback(exc) from exc
-            contribution.write_count += 1
-            inputs.remove(item)
-        # An item filtered or skipped while scanning leaves no output: go on with the next one.
-        self._end_scan_if_done(inputs)
-
-    @staticmethod
-    def _end_scan_if_done(inputs: _Inputs) -> None:
-        if not inputs.items:
-            inputs.scanning = inputs.busy = False
-
-    def _write_items(self, items: list[Any]) -> None:
-        try:
-            self.listeners.call("before_write", items)
-            _call(self.writer, "write", items)
-            self.listeners.call("after_write", items)
-        except Exception as exc:
-            self.listeners.call("on_write_error", exc, items)
-            raise
-
-    # -- skips -------------------------------------------------------------------------------
-
-    def _should_skip(self, exc: BaseException, contribution: StepContribution) -> bool:
-        # Java's getStepSkipCount: the step's skips so far plus this chunk's.
-        skips = contribution.step_execution.skip_count + contribution.skip_count
-        return self.skip_policy.should_skip(exc, skips)
-
-    def _call_skip_listeners(self, inputs: _Inputs) -> None:
-        for value, exc in inputs.process_skips:
-            self.listeners.call("on_skip_in_process", value, exc)
-        for value, exc in inputs.write_skips:
-            self.listeners.call("on_skip_in_write", value, exc)
-        inputs.process_skips = []
-        inputs.write_skips = []
+        return RepeatStatus.FINISHED if chunk.end else RepeatStatus.CONTINUABLE
 
 
-def _is_listener(part: Any) -> bool:
+def _is_listener(part: object) -> bool:
     names = (
         "before_step",
         "after_step",
@@ -393,6 +272,3 @@ def _is_listener(part: Any) -> bool:
         "on_skip_in_write",
     )
     return any(callable(getattr(part, n, None)) for n in names)
-
-
-ItemProcessor = Callable[[Any], Any]

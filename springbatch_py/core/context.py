@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
-from springbatch_py.core.javatypes import Double, Integer, Long, java_class_of, same_java_value
+from springbatch_py.java.types import Double, Integer, Long, java_class_of, same_java_value
 
 _MISSING: Any = object()
 
 
 class ExecutionContext(MutableMapping[str, Any]):
-    """String keys to values with a Java counterpart (see :mod:`springbatch_py.core.javatypes`).
+    """String keys to values with a Java counterpart (see :mod:`springbatch_py.java.types`).
 
     The typed getters are strict like Java's: :meth:`get_long` refuses an ``Integer`` and
     :meth:`get_int` a ``Long``, so Python code notices what would break a Java reader.

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from springbatch_py.core import tracing
 from springbatch_py.core.context import ExecutionContext
 from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.errors import (
@@ -23,12 +24,11 @@ from springbatch_py.core.errors import (
     JobRestartError,
     StartLimitExceededError,
 )
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameter, JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository, Step, batch_version, spring_batch_major
-from springbatch_py.observe import tracing
+from springbatch_py.java.types import Long
 
 log = logging.getLogger(__name__)
 

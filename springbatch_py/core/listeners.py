@@ -45,10 +45,10 @@ _REVERSED = {
 class Listeners:
     """Calls a method on every listener that has it."""
 
-    def __init__(self, listeners: Iterable[Any] = ()) -> None:
+    def __init__(self, listeners: Iterable[object] = ()) -> None:
         self._listeners = list(listeners)
 
-    def add(self, listener: Any) -> None:
+    def add(self, listener: object) -> None:
         """Register another listener."""
         if listener not in self._listeners:
             self._listeners.append(listener)

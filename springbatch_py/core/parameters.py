@@ -7,14 +7,14 @@ that Spring's conversion service writes (:func:`encode_parameter`, :func:`decode
 Note the asymmetry: the key of ``LocalTime 10:00`` contains ``10:00`` while the row holds
 ``10:00:00``.
 
-Python values map to Java classes as :mod:`springbatch_py.core.javatypes` describes: ``int`` is a
+Python values map to Java classes as :mod:`springbatch_py.java.types` describes: ``int`` is a
 ``Long``, ``float`` a ``Double``, an aware ``datetime`` a ``java.util.Date``, a naive one a
-``LocalDateTime``; wrap a value in :class:`~springbatch_py.core.javatypes.Integer` and friends for
+``LocalDateTime``; wrap a value in :class:`~springbatch_py.java.types.Integer` and friends for
 the other classes. ``LocalDateTime`` and ``LocalTime`` keep nanoseconds
-(:class:`~springbatch_py.core.javatypes.LocalDateTime`). Java's converter stores any class, so a
-parameter may also be an enum constant (:class:`~springbatch_py.core.javatypes.JavaEnum`) or, as
+(:class:`~springbatch_py.java.types.LocalDateTime`). Java's converter stores any class, so a
+parameter may also be an enum constant (:class:`~springbatch_py.java.types.JavaEnum`) or, as
 read from the database, a value of any other class kept as its class name and text
-(:class:`~springbatch_py.core.javatypes.JavaValue`).
+(:class:`~springbatch_py.java.types.JavaValue`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from springbatch_py.core import javafmt, javaparse, javatypes
 from springbatch_py.core.errors import JobParametersInvalidError
+from springbatch_py.java import parsing, tostring
+from springbatch_py.java import types as javatypes
 
 __all__ = [
     "SUPPORTED_TYPES",
@@ -98,9 +99,9 @@ _JAVA_INT_RANGE = range(-(2**31), 2**31)
 class JobParameter:
     """One parameter value with its Java class, identifying or not.
 
-    The value must be one of :data:`SUPPORTED_TYPES` (see :mod:`~springbatch_py.core.javatypes`
-    for the Python side), a :class:`~springbatch_py.core.javatypes.JavaEnum` or a
-    :class:`~springbatch_py.core.javatypes.JavaValue` of another class. On creation an aware
+    The value must be one of :data:`SUPPORTED_TYPES` (see :mod:`~springbatch_py.java.types`
+    for the Python side), a :class:`~springbatch_py.java.types.JavaEnum` or a
+    :class:`~springbatch_py.java.types.JavaValue` of another class. On creation an aware
     ``datetime`` is cut to milliseconds, because a ``java.util.Date`` holds no more, and a zero
     ``Decimal`` loses its sign (Java has no ``-0``).
     Equality follows Java's ``equals``: same class and value, ``Long(1) != Integer(1)``,
@@ -307,7 +308,7 @@ def job_key(parameters: JobParameters, major: int, *, zone: ZoneInfo) -> str:
     pieces = []
     for name in names:
         parameter = parameters[name]
-        value = javafmt.java_to_string(parameter.value, zone=zone)
+        value = tostring.java_to_string(parameter.value, zone=zone)
         pieces.append(
             f"{name}={{value={value}, type=class {parameter.java_class}, identifying=true}};"
             if major == 5
@@ -354,15 +355,15 @@ def encode_parameter(param: JobParameter) -> tuple[str, str, str]:
     value = param.value
     text: str
     if java_class == "java.util.Date":
-        text = javafmt.iso_instant(value)
+        text = tostring.iso_instant(value)
     elif java_class == "java.time.LocalTime":
-        text = javafmt.iso_local_time(value)
+        text = tostring.iso_local_time(value)
     elif java_class == "java.time.LocalDateTime":
-        text = javafmt.iso_local_date_time(value)
+        text = tostring.iso_local_date_time(value)
     else:
         # For every other supported class Spring's ObjectToStringConverter calls toString(),
         # which is the key rendering (LocalDate.toString() is already ISO); the zone is unused.
-        text = javafmt.java_to_string(value, zone=_UTC)
+        text = tostring.java_to_string(value, zone=_UTC)
     return java_class, text, "Y" if param.identifying else "N"
 
 
@@ -379,12 +380,12 @@ def decode_parameter(
     ``Y``/``y`` means non-identifying. ``LocalDateTime`` and ``LocalTime`` keep nanoseconds. A
     class springbatch-py does not model (an enum such as the cluster's
     ``PartitionTransferableProp``, or anything else Java's converter wrote) reads as a
-    :class:`~springbatch_py.core.javatypes.JavaValue` holding the class name and the text, which
+    :class:`~springbatch_py.java.types.JavaValue` holding the class name and the text, which
     is written back unchanged. Raises :class:`JobParametersInvalidError` for a NULL value (Java
     rejects it too; Oracle stores an empty string as NULL), a value a modelled type cannot parse,
     or a type that is not a Java class name.
     """
-    parser = javaparse.parser_for(type_name) if type_name in SUPPORTED_TYPES else None
+    parser = parsing.parser_for(type_name) if type_name in SUPPORTED_TYPES else None
     if parser is None and not _is_stored_type(type_name):
         raise JobParametersInvalidError(
             f"cannot read parameter {name!r}: unsupported type {type_name}"
@@ -420,8 +421,8 @@ def parse_parameter_argument(text: str) -> tuple[str, JobParameter]:
     ``type`` is an alias of :data:`TYPE_ALIASES` (any case) or a supported Java class name;
     without it the value is a ``String``. Any other class name in a package
     (``color=RED(com.example.Color)``) makes an enum constant
-    (:class:`~springbatch_py.core.javatypes.JavaEnum`) when the value is a Java identifier, else a
-    :class:`~springbatch_py.core.javatypes.JavaValue` holding the text as given. A leading ``-``
+    (:class:`~springbatch_py.java.types.JavaEnum`) when the value is a Java identifier, else a
+    :class:`~springbatch_py.java.types.JavaValue` holding the text as given. A leading ``-``
     on the name makes the parameter non-identifying (``-note=hello``). Values are read like the
     database text, so ``date`` takes an ISO instant or offset date-time (``2024-01-31T10:00:00Z``,
     ``2024-01-31T11:00:00+01:00``) and ``boolean`` takes ``true``/``yes``/``on``/``1``... A String
@@ -459,7 +460,7 @@ def parse_parameter_argument(text: str) -> tuple[str, JobParameter]:
                 "(a String ending in parentheses needs '(string)' appended)"
             )
         java_class, value = resolved, rest[: m.start()]
-    parser = javaparse.parser_for(java_class)
+    parser = parsing.parser_for(java_class)
     assert parser is not None
     try:
         parsed = parser(value)

@@ -23,13 +23,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from springbatch_py import __version__
-from springbatch_py.core import metrics
+from springbatch_py.core import metrics, tracing
 from springbatch_py.core.domain import JobExecution, JobInstance, StepContribution, StepExecution
 from springbatch_py.core.errors import JobInterruptedError
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.observe import tracing
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +119,7 @@ class Step(ABC):
         *,
         allow_start_if_complete: bool = False,
         start_limit: int = sys.maxsize,
-        listeners: Iterable[Any] = (),
+        listeners: Iterable[object] = (),
     ) -> None:
         if not name:
             raise ValueError("a step needs a name")
@@ -259,8 +258,21 @@ class ChunkLoopStep(Step):
 
     step_type = "org.springframework.batch.core.step.tasklet.TaskletStep"
 
-    def __init__(self, name: str, *, streams: Iterable[Any] = (), **kwargs: Any) -> None:
-        super().__init__(name, **kwargs)
+    def __init__(
+        self,
+        name: str,
+        *,
+        streams: Iterable[object] = (),
+        allow_start_if_complete: bool = False,
+        start_limit: int = sys.maxsize,
+        listeners: Iterable[object] = (),
+    ) -> None:
+        super().__init__(
+            name,
+            allow_start_if_complete=allow_start_if_complete,
+            start_limit=start_limit,
+            listeners=listeners,
+        )
         self.streams = list(streams)
 
     def open(self, step_execution: StepExecution) -> None:
@@ -358,8 +370,23 @@ class ChunkLoopStep(Step):
 class TaskletStep(ChunkLoopStep):
     """A step that calls a tasklet until it returns FINISHED (or None)."""
 
-    def __init__(self, name: str, tasklet: Tasklet, **kwargs: Any) -> None:
-        super().__init__(name, **kwargs)
+    def __init__(
+        self,
+        name: str,
+        tasklet: Tasklet,
+        *,
+        streams: Iterable[object] = (),
+        allow_start_if_complete: bool = False,
+        start_limit: int = sys.maxsize,
+        listeners: Iterable[object] = (),
+    ) -> None:
+        super().__init__(
+            name,
+            streams=streams,
+            allow_start_if_complete=allow_start_if_complete,
+            start_limit=start_limit,
+            listeners=listeners,
+        )
         self.tasklet = tasklet
         if hasattr(tasklet, "open") or hasattr(tasklet, "update"):
             self.streams.append(tasklet)
@@ -391,8 +418,21 @@ class ScopedStep(Step):
     Restart rules (``allow_start_if_complete``, ``start_limit``) are the scoped step's own.
     """
 
-    def __init__(self, name: str, build: Callable[[StepExecution], Step], **kwargs: Any) -> None:
-        super().__init__(name, **kwargs)
+    def __init__(
+        self,
+        name: str,
+        build: Callable[[StepExecution], Step],
+        *,
+        allow_start_if_complete: bool = False,
+        start_limit: int = sys.maxsize,
+        listeners: Iterable[object] = (),
+    ) -> None:
+        super().__init__(
+            name,
+            allow_start_if_complete=allow_start_if_complete,
+            start_limit=start_limit,
+            listeners=listeners,
+        )
         self.build = build
 
     def execute(self, step_execution: StepExecution, repository: Repository) -> None:

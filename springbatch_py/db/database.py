@@ -19,6 +19,7 @@ from springbatch_py.db.dialect import Dialect
 from springbatch_py.db.settings import DatabaseSettings
 from springbatch_py.db.statements import StatementCatalog, load_catalog
 from springbatch_py.errors import ConfigurationError, DatabaseUnavailableError
+from springbatch_py.util import one_line
 
 _EXAMPLE = "for example sqlite:///springbatch.db or postgresql+psycopg://user@host:5432/db"
 
@@ -146,15 +147,6 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
-def one_line(error: BaseException) -> str:
-    """A database error as one line, without SQL or traceback."""
-    orig = error.orig if isinstance(error, DBAPIError) else error
-    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
-    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
-        message = f"{args[1]} (error {args[0]})"  # PyMySQL: (code, message)
-    else:
-        message = str(orig) or type(orig).__name__
-    return re.sub(r"\s+", " ", message).strip()
 
 
 def create_engine(

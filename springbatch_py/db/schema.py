@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from springbatch_py.db import ddl, detect, model
-from springbatch_py.db.database import Database, one_line
+from springbatch_py.db.database import Database
 from springbatch_py.db.dialect import Dialect, GeneratorStyle
 from springbatch_py.db.inventory import Inventory, ReflectedTable, reflect
 from springbatch_py.db.model import SpringBatchMajor, Table
@@ -28,6 +28,7 @@ from springbatch_py.errors import (
     MixedSchemaError,
     SchemaError,
 )
+from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
 

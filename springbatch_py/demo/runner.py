@@ -38,13 +38,13 @@ from springbatch_py.cluster import ClusterSettings, Node
 from springbatch_py.cluster.store import ClusterStore, NodeRow, PartitionTask
 from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.errors import JobExecutionNotRunningError
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.launch import JobOperator, JobRegistry
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
 from springbatch_py.demo import workload
 from springbatch_py.errors import SpringBatchError
+from springbatch_py.java.types import Long
 from springbatch_py.repository.explorer import JobExplorer
 
 #: Cluster timings of the demo: quick to notice, easy on the database.

@@ -25,9 +25,9 @@ from springbatch_py.cluster.store import ActiveNode
 from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.context import ExecutionContext
 from springbatch_py.core.domain import StepExecution
-from springbatch_py.core.javatypes import Integer, Long
 from springbatch_py.core.job import Job
 from springbatch_py.item import IterableItemReader
+from springbatch_py.java.types import Integer, Long
 
 JOB_NAME = "salesReport"
 MANAGER_STEP = "salesReport.manager"

@@ -1,11 +1,16 @@
 """Item readers, processors and writers for chunk steps.
 
 A reader has ``read() -> item | None``; a writer ``write(items)``; a processor ``process(item)``
-(or is a callable). Readers and writers that are *item streams* (``open(context)``,
-``update(context)``, ``close()``) keep their state in the step's execution context, so a
-restarted step resumes after the last committed chunk.
+(or is a callable): the protocols :class:`ItemReader`, :class:`ItemWriter` and
+:class:`ItemProcessor` of :mod:`springbatch_py.core.items`, re-exported here. Readers and writers
+that are *item streams* (:class:`ItemStream`: ``open(context)``, ``update(context)``,
+``close()``) keep their state in the step's execution context, so a restarted step resumes after
+the last committed chunk. Every reader and writer here is generic in its item type
+(``IterableItemReader[int]``, ``ListItemWriter[str]``); one with a ``mapper`` takes its item
+type from it.
 """
 
+from springbatch_py.core.items import ItemProcessor, ItemReader, ItemStream, ItemWriter
 from springbatch_py.item.composite import ClassifierCompositeItemWriter, CompositeItemWriter
 from springbatch_py.item.database import SqlCursorItemReader, SqlPagingItemReader
 from springbatch_py.item.files import FlatFileItemReader, FlatFileItemWriter
@@ -46,6 +51,10 @@ __all__ = [
     "FormatterLineAggregator",
     "IncorrectLineLengthError",
     "IncorrectTokenCountError",
+    "ItemProcessor",
+    "ItemReader",
+    "ItemStream",
+    "ItemWriter",
     "IterableItemReader",
     "JsonLinesItemReader",
     "JsonLinesItemWriter",

@@ -10,29 +10,36 @@ writer is no stream; here it is, for the writers it is given.) They run on the s
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any
+from typing import Any, Generic
+
+from typing_extensions import TypeVar
 
 from springbatch_py.core.context import ExecutionContext
+from springbatch_py.core.items import WriterLike
+
+#: The item type of a writer (a bare annotation means ``Any``).
+T = TypeVar("T", default=Any)
 
 
-def _write(writer: Any, items: list[Any]) -> None:
+def _write(writer: WriterLike[T], items: list[T]) -> None:
     method = getattr(writer, "write", None)
     if method is not None:
         method(items)
     else:
+        assert callable(writer)
         writer(items)
 
 
 class _Delegating:
     """Forwards stream calls and chunk callbacks to each delegate that has them."""
 
-    def __init__(self, delegates: Iterable[Any]) -> None:
-        unique: dict[int, Any] = {}
+    def __init__(self, delegates: Iterable[object]) -> None:
+        unique: dict[int, object] = {}
         for delegate in delegates:
             unique.setdefault(id(delegate), delegate)
-        self.delegates: list[Any] = list(unique.values())
+        self.delegates: list[object] = list(unique.values())
 
-    def _each(self, method: str, *args: Any) -> None:
+    def _each(self, method: str, *args: object) -> None:
         for delegate in self.delegates:
             function = getattr(delegate, method, None)
             if callable(function):
@@ -59,34 +66,34 @@ class _Delegating:
         if errors:
             raise errors[0]
 
-    def before_chunk(self, context: Any) -> None:
+    def before_chunk(self, context: object) -> None:
         """Tell the delegates a chunk begins."""
         self._each("before_chunk", context)
 
-    def after_chunk_error(self, context: Any) -> None:
+    def after_chunk_error(self, context: object) -> None:
         """Tell the delegates the chunk rolled back."""
         self._each("after_chunk_error", context)
 
 
-class CompositeItemWriter(_Delegating):
+class CompositeItemWriter(_Delegating, Generic[T]):
     """Writes every chunk to each delegate in turn (a delegate is an object with
     ``write(items)`` or a callable). A failing delegate fails the chunk, which rolls back."""
 
-    def __init__(self, delegates: Iterable[Any]) -> None:
-        delegates = list(delegates)
-        if not delegates:
+    def __init__(self, delegates: Iterable[WriterLike[T]]) -> None:
+        writers = list(delegates)
+        if not writers:
             raise ValueError("a composite writer needs at least one delegate")
-        super().__init__(delegates)
-        self.writers = delegates
+        super().__init__(writers)
+        self.writers = writers
 
-    def write(self, items: Iterable[Any]) -> None:
+    def write(self, items: Iterable[T]) -> None:
         """Write the chunk to every delegate."""
         chunk = list(items)
         for writer in self.writers:
             _write(writer, chunk)
 
 
-class ClassifierCompositeItemWriter(_Delegating):
+class ClassifierCompositeItemWriter(_Delegating, Generic[T]):
     """Writes each item to the writer ``classifier(item)`` returns; each writer receives its
     items of the chunk at once, in chunk order, writers in order of first use.
 
@@ -94,22 +101,27 @@ class ClassifierCompositeItemWriter(_Delegating):
     and closed with the step; :meth:`routing` builds both from a key function and a mapping.
     """
 
-    def __init__(self, classifier: Callable[[Any], Any], *, delegates: Iterable[Any] = ()) -> None:
+    def __init__(
+        self,
+        classifier: Callable[[T], WriterLike[T]],
+        *,
+        delegates: Iterable[WriterLike[T]] = (),
+    ) -> None:
         super().__init__(delegates)
         self.classifier = classifier
 
     @classmethod
     def routing(
         cls,
-        key: Callable[[Any], Hashable],
-        writers: Mapping[Hashable, Any],
+        key: Callable[[T], Hashable],
+        writers: Mapping[Hashable, WriterLike[T]],
         *,
-        default: Any = None,
-    ) -> ClassifierCompositeItemWriter:
+        default: WriterLike[T] | None = None,
+    ) -> ClassifierCompositeItemWriter[T]:
         """A writer that sends an item to ``writers[key(item)]`` (or ``default``; an item with
         no writer is an error)."""
 
-        def classify(item: Any) -> Any:
+        def classify(item: T) -> WriterLike[T]:
             found = writers.get(key(item), default)
             if found is None:
                 raise KeyError(f"no writer for key {key(item)!r} of item {item!r}")
@@ -118,9 +130,9 @@ class ClassifierCompositeItemWriter(_Delegating):
         delegates = [*writers.values(), *([default] if default is not None else [])]
         return cls(classify, delegates=delegates)
 
-    def write(self, items: Iterable[Any]) -> None:
+    def write(self, items: Iterable[T]) -> None:
         """Group the chunk by writer and write each group."""
-        groups: dict[int, tuple[Any, list[Any]]] = {}
+        groups: dict[int, tuple[WriterLike[T], list[T]]] = {}
         for item in items:
             writer = self.classifier(item)
             groups.setdefault(id(writer), (writer, []))[1].append(item)

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 
 from springbatch_py.core.context import ExecutionContext
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
-from springbatch_py.item.readers import CountingItemReader
+from springbatch_py.item.readers import CountingItemReader, T
 
 Order = Literal["asc", "desc"]
 Source = Database | sa.Engine
@@ -56,7 +56,7 @@ def _engine(source: Source) -> sa.Engine:
     return source.engine if isinstance(source, Database) else source
 
 
-class SqlPagingItemReader(CountingItemReader):
+class SqlPagingItemReader(CountingItemReader[T]):
     """Rows of a query, a page at a time, each page starting after the last row's sort key
     (keyset paging, Java's ``JdbcPagingItemReader``).
 
@@ -84,10 +84,11 @@ class SqlPagingItemReader(CountingItemReader):
         *,
         name: str = "sqlPagingItemReader",
         page_size: int = 100,
-        mapper: Callable[[dict[str, Any]], Any] | None = None,
-        **kwargs: Any,
+        mapper: Callable[[dict[str, Any]], T] | None = None,
+        max_item_count: int | None = None,
+        save_state: bool = True,
     ) -> None:
-        super().__init__(name, **kwargs)
+        super().__init__(name, max_item_count=max_item_count, save_state=save_state)
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         keys: dict[str, Order] = (
@@ -172,10 +173,10 @@ class SqlPagingItemReader(CountingItemReader):
             self._start_after = {k: rows[-1][k] for k in self.sort_keys}
         self._results = rows
 
-    def do_read(self) -> Any:
+    def do_read(self) -> T | None:
         if self._jumping:
             self._jump += 1
-            return self._jump  # a stand-in: the rows passed are not read
+            return cast(T, self._jump)  # a stand-in: the rows passed are not read
         if self._results is None or self._current >= self.page_size:
             self._read_page()
             self._page += 1
@@ -187,13 +188,13 @@ class SqlPagingItemReader(CountingItemReader):
         if index >= len(self._results):
             return None
         row = self._results[index]
-        return self.mapper(row) if self.mapper else row
+        return self.mapper(row) if self.mapper else cast(T, row)
 
     def do_close(self) -> None:
         self._results = None
 
 
-class SqlCursorItemReader(CountingItemReader):
+class SqlCursorItemReader(CountingItemReader[T]):
     """Rows of one query, streamed from a cursor held open for the whole step (Java's
     ``JdbcCursorItemReader``).
 
@@ -211,10 +212,11 @@ class SqlCursorItemReader(CountingItemReader):
         name: str = "sqlCursorItemReader",
         parameters: Mapping[str, Any] | None = None,
         fetch_size: int = 100,
-        mapper: Callable[[dict[str, Any]], Any] | None = None,
-        **kwargs: Any,
+        mapper: Callable[[dict[str, Any]], T] | None = None,
+        max_item_count: int | None = None,
+        save_state: bool = True,
     ) -> None:
-        super().__init__(name, **kwargs)
+        super().__init__(name, max_item_count=max_item_count, save_state=save_state)
         if fetch_size < 1:
             raise ValueError("fetch_size must be at least 1")
         self.source = source
@@ -244,14 +246,14 @@ class SqlCursorItemReader(CountingItemReader):
             raise
         self._connection = connection
 
-    def do_read(self) -> Any:
+    def do_read(self) -> T | None:
         if self._result is None:
             raise RuntimeError(f"reader {self.name!r} has no open cursor")
         row = self._result.fetchone()
         if row is None or self._jumping:
-            return row
+            return cast(T | None, row)  # while jumping, a stand-in: the rows passed are not mapped
         values = dict(row)
-        return self.mapper(values) if self.mapper else values
+        return self.mapper(values) if self.mapper else cast(T, values)
 
     def do_close(self) -> None:
         try:

@@ -16,19 +16,19 @@ import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, cast
 
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import Long
 from springbatch_py.errors import SpringBatchError
-from springbatch_py.item.formats import FlatFileParseError, LineTokenizer
-from springbatch_py.item.readers import CountingItemReader
+from springbatch_py.item.formats import FlatFileParseError, LineAggregator, LineTokenizer
+from springbatch_py.item.readers import CountingItemReader, T
+from springbatch_py.java.types import Long
 
 #: Writes a header or footer: a fixed text, or a callable writing to a text stream.
 HeaderFooter = str | Callable[[IO[str]], None]
 
 
-class FlatFileItemReader(CountingItemReader):
+class FlatFileItemReader(CountingItemReader[T]):
     """Records of a text file, one per line (a quoted delimited field may span lines).
 
     Parameters
@@ -59,17 +59,18 @@ class FlatFileItemReader(CountingItemReader):
         *,
         name: str = "flatFileItemReader",
         tokenizer: LineTokenizer | None = None,
-        mapper: Callable[[Any], Any] | None = None,
-        line_mapper: Callable[[str, int], Any] | None = None,
+        mapper: Callable[[Any], T] | None = None,
+        line_mapper: Callable[[str, int], T] | None = None,
         lines_to_skip: int = 0,
         skipped_lines_callback: Callable[[str], None] | None = None,
         comments: Sequence[str] = ("#",),
         skip_blank_lines: bool = True,
         strict: bool = True,
         encoding: str = "utf-8",
-        **kwargs: Any,
+        max_item_count: int | None = None,
+        save_state: bool = True,
     ) -> None:
-        super().__init__(name, **kwargs)
+        super().__init__(name, max_item_count=max_item_count, save_state=save_state)
         if line_mapper is not None and (tokenizer is not None or mapper is not None):
             raise ValueError("give either line_mapper or tokenizer/mapper")
         self.path = Path(path)
@@ -141,17 +142,17 @@ class FlatFileItemReader(CountingItemReader):
             record = record + "\n" + more.rstrip("\n")
         return record
 
-    def do_read(self) -> Any:
+    def do_read(self) -> T | None:
         if self._file is None:
             return None
         record = self._read_record()
         if record is None or self._jumping:
-            return record
+            return cast(T | None, record)  # while jumping, a stand-in: records are not mapped
         try:
             if self.line_mapper is not None:
                 return self.line_mapper(record, self.line_count)
             fields: Any = self.tokenizer.tokenize(record) if self.tokenizer else record
-            return self.mapper(fields) if self.mapper else fields
+            return self.mapper(fields) if self.mapper else cast(T, fields)
         except Exception as exc:
             raise FlatFileParseError(
                 f"Parsing error at line: {self.line_count} in resource=[{self.path}], "
@@ -174,7 +175,7 @@ def _render(part: HeaderFooter) -> str:
     return text.getvalue()
 
 
-class FlatFileItemWriter:
+class FlatFileItemWriter(Generic[T]):
     """Writes each item as one line; restartable, and never writes a committed item twice.
 
     Parameters
@@ -206,7 +207,7 @@ class FlatFileItemWriter:
         path: str | Path,
         *,
         name: str = "flatFileItemWriter",
-        line_aggregator: Any = str,
+        line_aggregator: LineAggregator[T] | Callable[[T], str] = str,
         header: HeaderFooter | None = None,
         footer: HeaderFooter | None = None,
         append: bool = False,
@@ -217,8 +218,8 @@ class FlatFileItemWriter:
     ) -> None:
         self.path = Path(path)
         self.name = name
-        aggregate = getattr(line_aggregator, "aggregate", None)
-        self._aggregate: Callable[[Any], str] = aggregate if aggregate else line_aggregator
+        aggregate: Callable[[T], str] | None = getattr(line_aggregator, "aggregate", None)
+        self._aggregate: Callable[[T], str] = aggregate or cast(Callable[[T], str], line_aggregator)
         self.header = header
         self.footer = footer
         self.append = append
@@ -274,21 +275,21 @@ class FlatFileItemWriter:
         self._chunk_start, self._chunk_lines = self._size(), self.lines_written
         self._open = True
 
-    def aggregate(self, item: Any) -> str:
+    def aggregate(self, item: T) -> str:
         """The line of one item (without the separator)."""
         return self._aggregate(item)
 
-    def write(self, items: Iterable[Any]) -> None:
+    def write(self, items: Iterable[T]) -> None:
         """Format the chunk's items; they reach the file when the chunk commits."""
         if not self._open:
             raise RuntimeError(f"writer {self.name!r} was not opened")
         self._buffer.extend(self.aggregate(item) + self.line_separator for item in items)
 
-    def before_chunk(self, _context: Any) -> None:
+    def before_chunk(self, _context: object) -> None:
         """Remember where this chunk starts."""
         self._chunk_start, self._chunk_lines = self._size(), self.lines_written
 
-    def after_chunk_error(self, _context: Any) -> None:
+    def after_chunk_error(self, _context: object) -> None:
         """Drop the rolled-back chunk's lines, from the buffer and (if written) the file."""
         self._buffer = []
         if self._open and self._size() > self._chunk_start:

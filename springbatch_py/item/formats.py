@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Protocol, TypeVar
 
 from springbatch_py.errors import SpringBatchError
+
+T_contra = TypeVar("T_contra", contravariant=True)
 
 
 class FlatFileFormatError(SpringBatchError, ValueError):
@@ -43,7 +45,14 @@ class LineTokenizer(Protocol):
     def tokenize(self, record: str) -> dict[str, str] | list[str]: ...
 
 
-def extract_fields(item: Any, fields: Sequence[str] | None) -> list[Any]:
+class LineAggregator(Protocol[T_contra]):
+    """Makes the line of an item (Java's ``LineAggregator``); a plain function of the item
+    does too."""
+
+    def aggregate(self, item: T_contra) -> str: ...
+
+
+def extract_fields(item: object, fields: Sequence[str] | None) -> list[object]:
     """The values of ``fields`` (mapping keys or attributes), or the item's own values.
 
     Without field names a tuple or list gives its elements, a mapping its values and anything
@@ -60,7 +69,7 @@ def extract_fields(item: Any, fields: Sequence[str] | None) -> list[Any]:
     return [getattr(item, name) for name in fields]
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
@@ -204,7 +213,7 @@ class DelimitedLineAggregator:
             return q + value.replace(q, q + q) + q
         return value
 
-    def aggregate(self, item: Any) -> str:
+    def aggregate(self, item: object) -> str:
         """The item as one delimited line (without the line separator)."""
         values = extract_fields(item, self.fields)
         return self.delimiter.join(self._quote(_text(v)) for v in values)
@@ -228,7 +237,7 @@ class FormatterLineAggregator:
         self.minimum_length = minimum_length
         self.maximum_length = maximum_length
 
-    def aggregate(self, item: Any) -> str:
+    def aggregate(self, item: object) -> str:
         """The formatted line."""
         line = self.pattern.format(*extract_fields(item, self.fields))
         if self.maximum_length and len(line) > self.maximum_length:
@@ -272,7 +281,7 @@ class FixedWidthLineAggregator:
         self.aligns = aligns
         self.fill = fill
 
-    def aggregate(self, item: Any) -> str:
+    def aggregate(self, item: object) -> str:
         """The item as one fixed-width line."""
         values = extract_fields(item, self.fields)
         if len(values) != len(self.widths):
@@ -289,6 +298,3 @@ class FixedWidthLineAggregator:
                 )
             parts.append(f"{text:{self.fill}{align}{width}}")
         return "".join(parts)
-
-
-LineAggregator = Callable[[Any], str]

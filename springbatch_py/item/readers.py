@@ -14,18 +14,23 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Generic, cast
 
 import sqlalchemy as sa
+from typing_extensions import TypeVar
 
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import Integer
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
+from springbatch_py.java.types import Integer
+
+#: The item type of a reader (a bare annotation means ``Any``).
+T = TypeVar("T", default=Any)
 
 
-class CountingItemReader:
-    """Base of readers that restart by count.
+class CountingItemReader(Generic[T]):
+    """Base of readers that restart by count (an :class:`~springbatch_py.core.items.ItemReader`
+    and :class:`~springbatch_py.core.items.ItemStream`).
 
     Parameters
     ----------
@@ -63,7 +68,7 @@ class CountingItemReader:
                 self.jump_to_item(start)
             self.count = start
 
-    def read(self) -> Any:
+    def read(self) -> T | None:
         """The next item, or ``None`` at the end.
 
         Counts the read before making it (Java's order): a read that raises or finds the end
@@ -91,7 +96,7 @@ class CountingItemReader:
     def do_open(self) -> None:
         """Open the underlying source."""
 
-    def do_read(self) -> Any:
+    def do_read(self) -> T | None:
         """The next item of the source, or ``None``."""
         raise NotImplementedError
 
@@ -106,7 +111,7 @@ class CountingItemReader:
         """Close the underlying source."""
 
 
-class IterableItemReader(CountingItemReader):
+class IterableItemReader(CountingItemReader[T]):
     """Items of an iterable, or of the iterator a factory returns (generators included).
 
     Pass a factory (``lambda: generate()``) when the source can only be iterated once: a
@@ -115,20 +120,21 @@ class IterableItemReader(CountingItemReader):
 
     def __init__(
         self,
-        source: Iterable[Any] | Callable[[], Iterable[Any]],
+        source: Iterable[T] | Callable[[], Iterable[T]],
         *,
         name: str = "iterableItemReader",
-        **kwargs: Any,
+        max_item_count: int | None = None,
+        save_state: bool = True,
     ) -> None:
-        super().__init__(name, **kwargs)
+        super().__init__(name, max_item_count=max_item_count, save_state=save_state)
         self._source = source
-        self._iterator: Iterator[Any] | None = None
+        self._iterator: Iterator[T] | None = None
 
     def do_open(self) -> None:
         source = self._source() if callable(self._source) else self._source
         self._iterator = iter(source)
 
-    def do_read(self) -> Any:
+    def do_read(self) -> T | None:
         assert self._iterator is not None
         return next(self._iterator, None)
 
@@ -136,7 +142,7 @@ class IterableItemReader(CountingItemReader):
         self._iterator = None
 
 
-class CsvItemReader(CountingItemReader):
+class CsvItemReader(CountingItemReader[T]):
     """Rows of a CSV file as dicts (or whatever ``mapper`` makes of them).
 
     ``fieldnames`` names the columns; without it the first line is the header.
@@ -148,18 +154,19 @@ class CsvItemReader(CountingItemReader):
         *,
         name: str = "csvItemReader",
         fieldnames: list[str] | None = None,
-        mapper: Callable[[dict[str, str]], Any] | None = None,
+        mapper: Callable[[dict[str, str]], T] | None = None,
         delimiter: str = ",",
         encoding: str = "utf-8",
-        **kwargs: Any,
+        max_item_count: int | None = None,
+        save_state: bool = True,
     ) -> None:
-        super().__init__(name, **kwargs)
+        super().__init__(name, max_item_count=max_item_count, save_state=save_state)
         self.path = Path(path)
         self.fieldnames = fieldnames
         self.mapper = mapper
         self.delimiter = delimiter
         self.encoding = encoding
-        self._file: Any = None
+        self._file: IO[str] | None = None
         self._rows: csv.DictReader[str] | None = None
 
     def do_open(self) -> None:
@@ -168,12 +175,13 @@ class CsvItemReader(CountingItemReader):
             self._file, fieldnames=self.fieldnames, delimiter=self.delimiter
         )
 
-    def do_read(self) -> Any:
+    def do_read(self) -> T | None:
         assert self._rows is not None
         row = next(self._rows, None)
         if row is None:
             return None
-        return self.mapper(row) if self.mapper else row
+        # Without a mapper the items are the rows (T is dict[str, str], or Any).
+        return self.mapper(row) if self.mapper else cast(T, row)
 
     def jump_to_item(self, count: int) -> None:
         # Skip rows without mapping them, as Java's flat file reader skips lines: a row whose
@@ -189,7 +197,7 @@ class CsvItemReader(CountingItemReader):
         self._file = self._rows = None
 
 
-class SqlItemReader(CountingItemReader):
+class SqlItemReader(CountingItemReader[T]):
     """Rows of a query, read page by page (Java's paging reader).
 
     The query must have a deterministic ORDER BY. Each page is a short query on the current
@@ -204,17 +212,18 @@ class SqlItemReader(CountingItemReader):
         *,
         name: str = "sqlItemReader",
         page_size: int = 100,
-        mapper: Callable[[Mapping[str, Any]], Any] | None = None,
-        **kwargs: Any,
+        mapper: Callable[[Mapping[str, Any]], T] | None = None,
+        max_item_count: int | None = None,
+        save_state: bool = True,
     ) -> None:
-        super().__init__(name, **kwargs)
+        super().__init__(name, max_item_count=max_item_count, save_state=save_state)
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.db = db
         self.query = query
         self.page_size = page_size
         self.mapper = mapper
-        self._page: list[Any] = []
+        self._page: list[dict[str, Any]] = []
         self._offset = 0
         self._exhausted = False
 
@@ -225,7 +234,7 @@ class SqlItemReader(CountingItemReader):
         # Paging by offset: start at the row after the committed reads, without fetching them.
         self._page, self._offset, self._exhausted = [], count, False
 
-    def do_read(self) -> Any:
+    def do_read(self) -> T | None:
         if not self._page and not self._exhausted:
             with transactions.reading(self.db) as connection:
                 rows = (
@@ -239,4 +248,4 @@ class SqlItemReader(CountingItemReader):
         if not self._page:
             return None
         row = self._page.pop(0)
-        return self.mapper(row) if self.mapper else row
+        return self.mapper(row) if self.mapper else cast(T, row)

@@ -6,28 +6,32 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, cast
 
 import sqlalchemy as sa
+from typing_extensions import TypeVar
 
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import Long
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
+from springbatch_py.java.types import Long
+
+#: The item type of a writer (a bare annotation means ``Any``).
+T = TypeVar("T", default=Any)
 
 
-class ListItemWriter:
+class ListItemWriter(Generic[T]):
     """Appends items to a list (not transactional; for tests and small jobs)."""
 
     def __init__(self) -> None:
-        self.items: list[Any] = []
+        self.items: list[T] = []
 
-    def write(self, items: Iterable[Any]) -> None:
+    def write(self, items: Iterable[T]) -> None:
         """Append the chunk's items."""
         self.items.extend(items)
 
 
-class SqlItemWriter:
+class SqlItemWriter(Generic[T]):
     """Executes a statement once per item in the chunk's transaction.
 
     On the same database as the job repository the rows commit or roll back with the chunk and
@@ -40,7 +44,7 @@ class SqlItemWriter:
         db: Database,
         statement: sa.Executable,
         *,
-        mapper: Callable[[Any], Mapping[str, Any]] | None = None,
+        mapper: Callable[[T], Mapping[str, Any]] | None = None,
         assert_updates: bool = True,
     ) -> None:
         self.db = db
@@ -48,9 +52,9 @@ class SqlItemWriter:
         self.mapper = mapper
         self.assert_updates = assert_updates
 
-    def write(self, items: Iterable[Any]) -> None:
+    def write(self, items: Iterable[T]) -> None:
         """Write the chunk."""
-        rows = [dict(self.mapper(item) if self.mapper else item) for item in items]
+        rows = [dict(self.mapper(item) if self.mapper else _mapping(item)) for item in items]
         if not rows:
             return
         with transactions.transaction(self.db) as connection:
@@ -60,7 +64,7 @@ class SqlItemWriter:
             raise RuntimeError(f"{len(rows)} items written but {result.rowcount} rows affected")
 
 
-class CsvItemWriter:
+class CsvItemWriter(Generic[T]):
     """Writes items as CSV rows; restartable.
 
     Rows are buffered during the chunk and written when the chunk is about to commit; the file
@@ -76,7 +80,7 @@ class CsvItemWriter:
         fieldnames: list[str],
         name: str = "csvItemWriter",
         header: bool = True,
-        mapper: Callable[[Any], Mapping[str, Any]] | None = None,
+        mapper: Callable[[T], Mapping[str, Any]] | None = None,
         delimiter: str = ",",
         encoding: str = "utf-8",
     ) -> None:
@@ -107,15 +111,15 @@ class CsvItemWriter:
         self._chunk_start = self.path.stat().st_size
         self._buffer = []
 
-    def write(self, items: Iterable[Any]) -> None:
+    def write(self, items: Iterable[T]) -> None:
         """Buffer the chunk's rows."""
-        self._buffer.extend(self.mapper(i) if self.mapper else i for i in items)
+        self._buffer.extend(self.mapper(i) if self.mapper else _mapping(i) for i in items)
 
-    def before_chunk(self, _context: Any) -> None:
+    def before_chunk(self, _context: object) -> None:
         """Remember where this chunk starts in the file."""
         self._chunk_start = self.path.stat().st_size
 
-    def after_chunk_error(self, _context: Any) -> None:
+    def after_chunk_error(self, _context: object) -> None:
         """Drop the rolled-back chunk's rows."""
         self._buffer = []
         with self.path.open("r+b") as handle:
@@ -134,3 +138,8 @@ class CsvItemWriter:
 
     def close(self) -> None:
         """Nothing stays open between chunks."""
+
+
+def _mapping(item: object) -> Mapping[str, Any]:
+    # Without a mapper the items are the rows (a mapping of column to value).
+    return cast("Mapping[str, Any]", item)

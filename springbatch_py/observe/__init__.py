@@ -1,7 +1,8 @@
 """Observability: read-only views of a cluster in the Java actuator's JSON shapes, Prometheus
-metrics, an HTTP server for both, and OpenTelemetry spans for job, step and partition executions.
+metrics and an HTTP server for both.
 
 The modules are imported on their own (``springbatch_py.observe.server``, ``.views``,
-``.metrics``, ``.prometheus``, ``.tracing``): the core imports
-:mod:`springbatch_py.observe.tracing`, which must stay free of the cluster layer.
+``.metrics``, ``.prometheus``). The OpenTelemetry spans of job, step and partition executions
+are made where those run, by :mod:`springbatch_py.core.tracing`: no lower layer imports this
+package.
 """

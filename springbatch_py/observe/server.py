@@ -56,10 +56,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy.exc import SQLAlchemyError
 
 from springbatch_py import __version__
-from springbatch_py.db.database import Database, one_line
+from springbatch_py.db.database import Database
 from springbatch_py.errors import DatabaseUnavailableError, SpringBatchError
 from springbatch_py.observe import metrics, prometheus
 from springbatch_py.observe.views import ClusterViews, http_status_of
+from springbatch_py.util import one_line
 
 if TYPE_CHECKING:
     from springbatch_py.cluster.node import Node

@@ -64,7 +64,8 @@ from zoneinfo import ZoneInfo
 
 from springbatch_py.cluster.reader import ClusterReader
 from springbatch_py.cluster.store import NodeRow
-from springbatch_py.db.database import Database, one_line
+from springbatch_py.db.database import Database
+from springbatch_py.util import one_line
 
 if TYPE_CHECKING:
     from springbatch_py.cluster.node import Node

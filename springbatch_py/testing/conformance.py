@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from springbatch_py.db.database import Database, one_line
+from springbatch_py.db.database import Database
 from springbatch_py.db.inventory import reflect
 from springbatch_py.db.schema import verify_schema
 from springbatch_py.errors import ConfigurationError, SpringBatchError
@@ -34,6 +34,7 @@ from springbatch_py.testing.engines import (
     env_var,
     scratch_prefix,
 )
+from springbatch_py.util import one_line
 
 Outcome = Literal["passed", "failed", "skipped"]
 SUITE = Path(__file__).with_name("suite")

@@ -39,7 +39,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from springbatch_py.db.database import one_line, parse_url
+from springbatch_py.db.database import parse_url
+from springbatch_py.util import one_line
 
 #: Engine names, in the order the matrix shows them.
 ENGINES: tuple[str, ...] = ("sqlite", "postgresql", "mariadb", "mysql", "oracle")

@@ -12,10 +12,10 @@ import time
 from springbatch_py.cluster import FunctionPartitioner, PartitionStep, StepRegistry
 from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.domain import StepExecution
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
 from springbatch_py.core.step import ScopedStep
 from springbatch_py.item import IterableItemReader, ListItemWriter
+from springbatch_py.java.types import Long
 
 PARTITIONS = 4
 ITEMS = 60

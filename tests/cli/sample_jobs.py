@@ -15,10 +15,10 @@ from typing import Any
 from springbatch_py.cluster import FunctionPartitioner, PartitionStep, StepRegistry
 from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.domain import StepExecution
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
 from springbatch_py.core.step import ScopedStep
 from springbatch_py.item import IterableItemReader, ListItemWriter
+from springbatch_py.java.types import Long
 
 
 def _numbers(execution: StepExecution, delay: float = 0.0) -> ChunkStep:

@@ -23,11 +23,11 @@ from springbatch_py.cluster import (
 )
 from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.domain import StepExecution
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
 from springbatch_py.db.database import Database
 from springbatch_py.db.dialect import Dialect
 from springbatch_py.item import IterableItemReader, SqlItemWriter
+from springbatch_py.java.types import Long
 
 METADATA = sa.MetaData()
 AUDIT = sa.Table(

@@ -62,7 +62,8 @@ class _Contended:
         self._repository.update(execution)
 
     def _commit_before(self, execution: StepExecution) -> None:
-        from springbatch_py.cluster.worker import FencedRepository, PartitionLostError
+        from springbatch_py.cluster.errors import PartitionLostError
+        from springbatch_py.cluster.worker import FencedRepository
 
         assert execution.job_execution.id is not None and execution.id is not None
         fresh = self._repository.get_step_execution(execution.job_execution.id, execution.id)

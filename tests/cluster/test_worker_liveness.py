@@ -23,7 +23,8 @@ import pytest
 import sqlalchemy as sa
 
 from springbatch_py.cluster import Node
-from springbatch_py.cluster.store import ClusterStore, PartitionTask, RowLockedError
+from springbatch_py.cluster.errors import RowLockedError
+from springbatch_py.cluster.store import ClusterStore, PartitionTask
 from springbatch_py.core.domain import StepExecution
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database

@@ -11,12 +11,12 @@ import pytest
 from springbatch_py.cluster import ClusterSettings, FunctionPartitioner, Node, PartitionStep
 from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.domain import StepExecution
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
 from springbatch_py.item import IterableItemReader
+from springbatch_py.java.types import Long
 from springbatch_py.repository.jobs import JobRepository
 
 SETTINGS = ClusterSettings(

@@ -1,6 +1,6 @@
 """Hypothesis strategies for values shared with Java nodes: context values and job parameters.
 
-Every value carries its Java class the way :mod:`springbatch_py.core.javatypes` says (``Long``,
+Every value carries its Java class the way :mod:`springbatch_py.java.types` says (``Long``,
 ``Integer``, ``Float``, aware ``datetime`` = ``java.util.Date``, ...). The strategies reach the
 edges both runtimes share: strings with NUL, control characters, non-BMP characters and lone
 surrogates; NaN, ``-0.0``, infinities and subnormals; ``BigDecimal`` scales from ``-2**31`` to
@@ -20,8 +20,14 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from springbatch_py.core import javafmt
-from springbatch_py.core.javatypes import (
+from springbatch_py.core.parameters import JobParameter, JobParameters
+from springbatch_py.java import tostring
+from springbatch_py.java.parsing import parse_java_float
+from springbatch_py.java.stream import (
+    INSTANT_MAX_SECONDS,
+    INSTANT_MIN_SECONDS,
+)
+from springbatch_py.java.types import (
     PARTITION_TRANSFERABLE_PROP,
     BigInteger,
     Byte,
@@ -39,12 +45,6 @@ from springbatch_py.core.javatypes import (
     duration_of,
     time_of,
 )
-from springbatch_py.core.parameters import JobParameter, JobParameters
-from springbatch_py.repository.serialization._javastream import (
-    INSTANT_MAX_SECONDS,
-    INSTANT_MIN_SECONDS,
-)
-from springbatch_py.repository.serialization._javatext import parse_java_float
 
 __all__ = [
     "COLOR",
@@ -56,9 +56,11 @@ __all__ = [
     "JDK17_SAFE_FLOAT_DIGITS",
     "JDK17_SAFE_FLOAT_EXPONENTS",
     "MODERN_MILLIS",
+    "SPECIAL_STRINGS",
     "ZONES",
     "contexts",
     "distinct_objects",
+    "java_string",
     "java_strings",
     "java_values",
     "jdk17_date_text",
@@ -81,7 +83,7 @@ ZONES = ("UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York", "Australia/Lo
 
 #: Zone names JDK 17's ``Date.toString()`` prints where springbatch-py knowingly prints others.
 #: Australia/Lord_Howe: tzdata has no letters for it ("+1030"/"+11"); JDK 17 prints its legacy
-#: names, JDK 19+ (and springbatch-py, see ``javafmt.java_date_to_string``) ``GMT+10:30`` and
+#: names, JDK 19+ (and springbatch-py, see ``tostring.java_date_to_string``) ``GMT+10:30`` and
 #: ``GMT+11:00`` - a JDK-version difference like the double digits. Asia/Tokyo: JDK 17 names the
 #: daylight time of 1948-1951 ``JDT``; springbatch-py prints ``JST``, taking the names from the
 #: zone's current rules (no daylight time) as JDK 25 does for such zones (Moscow 2001 ``MSK``,
@@ -95,7 +97,7 @@ JDK17_DATE_NAMES: dict[str, dict[str, str]] = {
 def jdk17_date_text(value: datetime, zone: str) -> str:
     """``Date.toString()`` as the JDK 17 harness prints it: springbatch-py's text with the zone
     name replaced where :data:`JDK17_DATE_NAMES` knows the two differ."""
-    text = javafmt.java_date_to_string(value, ZoneInfo(zone))
+    text = tostring.java_date_to_string(value, ZoneInfo(zone))
     names = JDK17_DATE_NAMES.get(zone)
     if not names:
         return text
@@ -136,13 +138,19 @@ _LONG_MIN = -(2**63)
 # -- strings ------------------------------------------------------------------------------------
 
 
-def _java_string(text: str) -> str:
-    # Java strings are UTF-16: adjacent high and low surrogates *are* the supplementary
-    # character, so Python's two-code-point spelling cannot survive a trip through Java.
+def java_string(text: str) -> str:
+    """``text`` as Java holds it: Java strings are UTF-16, so adjacent high and low surrogates
+    *are* the supplementary character, and Python's two-code-point spelling cannot survive a
+    trip through Java."""
     return text.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
 
 
-_SPECIAL_STRINGS = (
+#: Strings at the edges of both runtimes: empty, NUL, lone surrogates, a surrogate pair split by
+#: another character, the largest BMP character, the modified UTF-8 boundaries, line breaks
+#: Java and JSON treat specially, JSON's escapes and the keys Spring Batch and the cluster
+#: library put in contexts. compat/generate_vectors.py draws from it too (keep its order: the
+#: vectors are generated from a seeded choice over it).
+SPECIAL_STRINGS = (
     "",
     "\x00",
     "a\x00b",
@@ -156,6 +164,9 @@ _SPECIAL_STRINGS = (
     "\u2028\u2029",
     '"\\/',
     "AppUse_Cluster-Node-Identifier",
+    "AppUse_Is-Transferable-Identifier",
+    "SimpleStepExecutionSplitter.GRID_SIZE",
+    "batch.version",
 )
 
 
@@ -163,8 +174,8 @@ def java_strings(min_size: int = 0, max_size: int = 24) -> st.SearchStrategy[str
     """Any string Java can hold: every code point, NUL, controls, lone surrogates (as UTF-16)."""
     return st.one_of(
         st.text(st.characters(), min_size=min_size, max_size=max_size),
-        st.sampled_from([s for s in _SPECIAL_STRINGS if len(s) >= min_size]),
-    ).map(_java_string)
+        st.sampled_from([s for s in SPECIAL_STRINGS if len(s) >= min_size]),
+    ).map(java_string)
 
 
 # -- numbers ------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from springbatch_py.core.javatypes import (
+from springbatch_py.java.types import (
     PARTITION_TRANSFERABLE_PROP,
     BigInteger,
     Byte,

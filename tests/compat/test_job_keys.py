@@ -27,9 +27,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from springbatch_py.core import javafmt
-from springbatch_py.core.javatypes import Double, Float, Integer, Long
 from springbatch_py.core.parameters import JobParameter, JobParameters, encode_parameter, job_key
+from springbatch_py.java import tostring
+from springbatch_py.java.types import Double, Float, Integer, Long
 from tests.compat.jvm import LineService
 from tests.compat.strategies import ZONES, jdk17_date_text, job_parameters
 from tests.compat.typed import typed_parameters
@@ -66,7 +66,7 @@ def key_text(parameters: JobParameters, major: int, zone: str, *, jdk17: bool) -
         if jdk17 and p.java_class == "java.util.Date":
             value = jdk17_date_text(p.value, zone)
         else:
-            value = javafmt.java_to_string(p.value, zone=ZoneInfo(zone))
+            value = tostring.java_to_string(p.value, zone=ZoneInfo(zone))
         t = f"class {p.java_class}"
         pieces.append(
             f"{name}={{value={value}, type={t}, identifying=true}};"

@@ -23,7 +23,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from springbatch_py.core.javatypes import (
+from springbatch_py.core.parameters import JobParameters
+from springbatch_py.java.types import (
     BigInteger,
     Byte,
     Double,
@@ -42,7 +43,6 @@ from springbatch_py.core.javatypes import (
     time_fields,
     time_of,
 )
-from springbatch_py.core.parameters import JobParameters
 
 __all__ = ["from_typed", "java_equal", "to_typed", "typed_parameters"]
 
@@ -71,7 +71,7 @@ _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def to_typed(value: Any) -> dict[str, Any]:
-    """The typed JSON object describing ``value`` (see :mod:`springbatch_py.core.javatypes`).
+    """The typed JSON object describing ``value`` (see :mod:`springbatch_py.java.types`).
 
     Raises ``ValueError`` for a value the harness cannot receive exactly (an aware datetime
     with sub-millisecond digits, a time with a zone, a non-finite ``Decimal``) and ``TypeError``

@@ -32,12 +32,12 @@ from typing import Any
 from springbatch_py.cluster import FunctionPartitioner, PartitionStep, StepRegistry, strategy_for
 from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.domain import JobExecution, StepExecution
-from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
 from springbatch_py.core.step import Repository, Step
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.item import IterableItemReader, SqlItemWriter
+from springbatch_py.java.types import Long
 from tests.cluster.app import AUDIT, METADATA
 
 __all__ = ["AUDIT", "JOB_NAME", "MANAGER", "METADATA", "WORKER", "jobs", "steps"]

@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
+from springbatch_py.core import tracing
 from springbatch_py.core.domain import JobExecution, JobInstance
 from springbatch_py.core.job import Job
 from springbatch_py.core.launch import JobLauncher
@@ -24,7 +25,6 @@ from springbatch_py.core.status import BatchStatus
 from springbatch_py.core.step import TaskletStep
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
-from springbatch_py.observe import tracing
 from springbatch_py.repository.jobs import JobRepository
 from tests.cluster.app import JobSpec, make_job
 from tests.cluster.test_cluster import Cluster, wait_for
@@ -191,7 +191,7 @@ def test_tracing_is_on_only_with_a_configured_provider(setup: str, expected: str
         {setup}
         from springbatch_py.core.domain import JobExecution, JobInstance
         from springbatch_py.core.parameters import JobParameters
-        from springbatch_py.observe import tracing
+        from springbatch_py.core import tracing
         execution = JobExecution(JobInstance(1, "j"), JobParameters({{}}), id=1)
         with tracing.job_span(execution) as span:
             assert (span is not None) == tracing.enabled()

@@ -15,8 +15,8 @@ from springbatch_py.cluster import (
     strategy_for,
 )
 from springbatch_py.cluster.store import ActiveNode
-from springbatch_py.core.javatypes import PARTITION_TRANSFERABLE_PROP, JavaEnum, Long
 from springbatch_py.errors import ConfigurationError
+from springbatch_py.java.types import PARTITION_TRANSFERABLE_PROP, JavaEnum, Long
 
 NODES = [ActiveNode("a", 5), ActiveNode("b", 0), ActiveNode("c", 2)]
 

@@ -31,7 +31,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from springbatch_py.core.javatypes import (
+from springbatch_py.errors import SpringBatchError
+from springbatch_py.java.hashmap import hashmap_layout, string_hash
+from springbatch_py.java.tostring import java_double_to_string, java_float_to_string
+from springbatch_py.java.types import (
     PARTITION_TRANSFERABLE_PROP,
     BigInteger,
     Byte,
@@ -49,15 +52,12 @@ from springbatch_py.core.javatypes import (
     java_class_of,
     same_java_value,
 )
-from springbatch_py.errors import SpringBatchError
 from springbatch_py.repository.serialization import (
     ContextSerializationError,
     ContextSerializer,
     Jackson2ContextSerializer,
     JavaSerializationContextSerializer,
 )
-from springbatch_py.repository.serialization._hashmap import hashmap_layout, string_hash
-from springbatch_py.repository.serialization._javatext import java_double, java_float
 
 P = PARTITION_TRANSFERABLE_PROP
 COLOR = "com.example.Color"
@@ -1121,13 +1121,13 @@ def test_hashmap_capacity_follows_puts() -> None:
     ],
 )
 def test_java_double_text(value: float, double_text: str) -> None:
-    assert java_double(value) == double_text
+    assert java_double_to_string(value) == double_text
 
 
 def test_java_float_text() -> None:
-    assert java_float(Float(0.1)) == "0.1"
-    assert java_float(Float(1.4e-45)) == "1.4E-45"
-    assert java_float(Float(16777216.0)) == "1.6777216E7"
+    assert java_float_to_string(Float(0.1)) == "0.1"
+    assert java_float_to_string(Float(1.4e-45)) == "1.4E-45"
+    assert java_float_to_string(Float(16777216.0)) == "1.6777216E7"
 
 
 # -- nanoseconds and values known only by their text ---------------------------------------------

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.context import ExecutionContext
 from springbatch_py.core.domain import JobExecution, StepExecution
-from springbatch_py.core.javatypes import Integer, Long
 from springbatch_py.core.job import Job
 from springbatch_py.core.launch import JobLauncher
 from springbatch_py.core.status import BatchStatus
@@ -40,6 +39,7 @@ from springbatch_py.item import (
     JsonLinesItemWriter,
     SqlItemWriter,
 )
+from springbatch_py.java.types import Integer, Long
 from springbatch_py.repository.jobs import JobRepository
 
 # -- formats ---------------------------------------------------------------------------------

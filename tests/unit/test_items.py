@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import Integer, Long
 from springbatch_py.item import CsvItemReader, CsvItemWriter, IterableItemReader
+from springbatch_py.java.types import Integer, Long
 
 
 def _drain(reader: IterableItemReader | CsvItemReader, limit: int | None = None) -> list[object]:

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from springbatch_py.core.javatypes import Float
-from springbatch_py.repository.serialization._javatext import parse_java_float
+from springbatch_py.java.parsing import parse_java_float
+from springbatch_py.java.types import Float
 from springbatch_py.repository.serialization.jackson import Jackson2ContextSerializer
 
 

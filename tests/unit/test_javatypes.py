@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from springbatch_py.core.context import ExecutionContext
-from springbatch_py.core.javatypes import (
+from springbatch_py.java.types import (
     PARTITION_TRANSFERABLE_PROP,
     Duration,
     Integer,

@@ -6,12 +6,12 @@ import pytest
 
 from springbatch_py.core.context import ExecutionContext
 from springbatch_py.core.errors import SkipLimitExceededError
-from springbatch_py.core.javatypes import Double, Integer, Long
 from springbatch_py.core.job import END, FAIL, FlowBuilder, RunIdIncrementer
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.policies import RetryPolicy, SkipPolicy, classifier
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import TaskletStep
+from springbatch_py.java.types import Double, Integer, Long
 
 S = BatchStatus
 

@@ -21,9 +21,22 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from springbatch_py.core import javafmt, javaparse
 from springbatch_py.core.errors import JobParametersInvalidError
-from springbatch_py.core.javatypes import (
+from springbatch_py.core.parameters import (
+    SUPPORTED_TYPES,
+    JobParameter,
+    JobParameters,
+    decode_parameter,
+    encode_parameter,
+    job_key,
+    parse_parameter_argument,
+    unstable_key_parameters,
+)
+from springbatch_py.db.database import Database
+from springbatch_py.db.schema import create_schema
+from springbatch_py.errors import SpringBatchError
+from springbatch_py.java import parsing, tostring
+from springbatch_py.java.types import (
     PARTITION_TRANSFERABLE_PROP,
     BigInteger,
     Byte,
@@ -39,19 +52,6 @@ from springbatch_py.core.javatypes import (
     Short,
     java_class_of,
 )
-from springbatch_py.core.parameters import (
-    SUPPORTED_TYPES,
-    JobParameter,
-    JobParameters,
-    decode_parameter,
-    encode_parameter,
-    job_key,
-    parse_parameter_argument,
-    unstable_key_parameters,
-)
-from springbatch_py.db.database import Database
-from springbatch_py.db.schema import create_schema
-from springbatch_py.errors import SpringBatchError
 from springbatch_py.repository.jobs import JobRepository
 from tests.unit import java_vectors
 
@@ -305,23 +305,23 @@ INSTANT = datetime(2024, 1, 31, 10, 0, tzinfo=UTC)
     ],
 )
 def test_date_to_string_examples(zone: ZoneInfo, text: str) -> None:
-    assert javafmt.java_to_string(INSTANT, zone=zone) == text
+    assert tostring.java_to_string(INSTANT, zone=zone) == text
     # The instant matters, not the datetime's own zone.
-    assert javafmt.java_to_string(INSTANT.astimezone(timezone(timedelta(hours=-3))), zone=zone) == (
-        text
-    )
+    assert tostring.java_to_string(
+        INSTANT.astimezone(timezone(timedelta(hours=-3))), zone=zone
+    ) == (text)
 
 
 @pytest.mark.parametrize("line", _lines(java_vectors.DATES))
 def test_date_to_string_matches_jdk(line: str) -> None:
     zone, millis, text = line.split("|")
-    assert javafmt.java_date_to_string(_from_millis(int(millis)), ZoneInfo(zone)) == text
+    assert tostring.java_date_to_string(_from_millis(int(millis)), ZoneInfo(zone)) == text
 
 
 @pytest.mark.parametrize("line", _lines(java_vectors.DATES_25))
 def test_date_to_string_follows_jdk_25_names(line: str) -> None:
     zone, millis, text25, _text17 = line.split("|")
-    assert javafmt.java_date_to_string(_from_millis(int(millis)), ZoneInfo(zone)) == text25
+    assert tostring.java_date_to_string(_from_millis(int(millis)), ZoneInfo(zone)) == text25
 
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -335,7 +335,7 @@ def test_date_to_string_in_utc_shows_the_gregorian_fields(dt: datetime) -> None:
         f"{_WEEKDAYS[dt.weekday()]} {_MONTH_NAMES[dt.month - 1]} {dt.day:02d}"
         f" {dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} UTC {dt.year}"
     )
-    assert javafmt.java_date_to_string(dt, UTC_ZONE) == expected
+    assert tostring.java_date_to_string(dt, UTC_ZONE) == expected
 
 
 @pytest.mark.parametrize(
@@ -368,7 +368,7 @@ def test_date_to_string_in_utc_shows_the_gregorian_fields(dt: datetime) -> None:
     ],
 )
 def test_java_to_string(value: Any, text: str) -> None:
-    assert javafmt.java_to_string(value, zone=UTC_ZONE) == text
+    assert tostring.java_to_string(value, zone=UTC_ZONE) == text
 
 
 @pytest.mark.parametrize("line", _lines(java_vectors.LOCAL_TIMES))
@@ -377,23 +377,23 @@ def test_local_time_formats_match_jdk(line: str) -> None:
     hour, minute, second, micros = (int(f) for f in fields.split(","))
     t = time(hour, minute, second, micros)
     dt = datetime.combine(date(2024, 1, 31), t)
-    assert javafmt.java_local_time_to_string(t) == to_string
-    assert javafmt.iso_local_time(t) == iso
-    assert javafmt.java_local_date_time_to_string(dt) == ldt_to_string
-    assert javafmt.iso_local_date_time(dt) == ldt_iso
+    assert tostring.java_local_time_to_string(t) == to_string
+    assert tostring.iso_local_time(t) == iso
+    assert tostring.java_local_date_time_to_string(dt) == ldt_to_string
+    assert tostring.iso_local_date_time(dt) == ldt_iso
 
 
 @pytest.mark.parametrize("line", _lines(java_vectors.BIG_DECIMALS))
 def test_big_decimal_to_string_matches_jdk(line: str) -> None:
     text, expected = line.split("|")
-    assert javafmt.java_big_decimal_to_string(Decimal(text)) == expected
-    assert javafmt.java_big_decimal_to_string(javaparse.parse_big_decimal(text)) == expected
+    assert tostring.java_big_decimal_to_string(Decimal(text)) == expected
+    assert tostring.java_big_decimal_to_string(parsing.parse_big_decimal(text)) == expected
 
 
 @pytest.mark.parametrize("line", _lines(java_vectors.ISO_INSTANTS))
 def test_iso_instant_matches_jdk(line: str) -> None:
     millis, text = line.split("|")
-    assert javafmt.iso_instant(_from_millis(int(millis))) == text
+    assert tostring.iso_instant(_from_millis(int(millis))) == text
 
 
 # --- Double / Float -------------------------------------------------------------------------
@@ -422,7 +422,7 @@ def test_iso_instant_matches_jdk(line: str) -> None:
     ],
 )
 def test_double_to_string_examples(x: float, text: str) -> None:
-    assert javafmt.java_double_to_string(x) == text
+    assert tostring.java_double_to_string(x) == text
 
 
 def _double(bits: str) -> float:
@@ -435,16 +435,16 @@ def _float(bits: str) -> float:
 
 def test_double_to_string_matches_jdk_table() -> None:
     mismatches = [
-        (bits, javafmt.java_double_to_string(_double(bits)), text)
+        (bits, tostring.java_double_to_string(_double(bits)), text)
         for bits, text in (line.split(" ") for line in _lines(java_vectors.DOUBLES))
-        if javafmt.java_double_to_string(_double(bits)) != text
+        if tostring.java_double_to_string(_double(bits)) != text
     ]
     assert not mismatches
 
 
 def test_double_to_string_follows_jdk_19_where_jdk_17_differs() -> None:
     for bits, text17, text25 in (line.split(" ") for line in _lines(java_vectors.DOUBLES_17_VS_25)):
-        ours = javafmt.java_double_to_string(_double(bits))
+        ours = tostring.java_double_to_string(_double(bits))
         assert ours == text25, bits
         assert ours != text17
         assert float(text17) == float(text25)  # both round-trip; 17 just prints more digits
@@ -452,25 +452,25 @@ def test_double_to_string_follows_jdk_19_where_jdk_17_differs() -> None:
 
 def test_float_to_string_matches_jdk_table() -> None:
     mismatches = [
-        (bits, javafmt.java_float_to_string(_float(bits)), text)
+        (bits, tostring.java_float_to_string(_float(bits)), text)
         for bits, text in (line.split(" ") for line in _lines(java_vectors.FLOATS))
-        if javafmt.java_float_to_string(_float(bits)) != text
+        if tostring.java_float_to_string(_float(bits)) != text
     ]
     assert not mismatches
 
 
 def test_float_to_string_follows_jdk_19_where_jdk_17_differs() -> None:
     for bits, _text17, text25 in (line.split(" ") for line in _lines(java_vectors.FLOATS_17_VS_25)):
-        assert javafmt.java_float_to_string(_float(bits)) == text25, bits
+        assert tostring.java_float_to_string(_float(bits)) == text25, bits
 
 
 def test_float_to_string_rounds_a_double_to_32_bits_first() -> None:
-    assert javafmt.java_float_to_string(0.1) == "0.1"
-    assert javafmt.java_float_to_string(1e39) == "Infinity"
+    assert tostring.java_float_to_string(0.1) == "0.1"
+    assert tostring.java_float_to_string(1e39) == "Infinity"
     # Float.MAX_VALUE + half an ulp is a tie that rounds to even, i.e. infinity, as in Java.
     halfway = 2.0**128 - 2.0**103
-    assert javafmt.to_float32(halfway) == math.inf
-    assert javafmt.to_float32(math.nextafter(halfway, 0)) == _float("7f7fffff")
+    assert tostring.to_float32(halfway) == math.inf
+    assert tostring.to_float32(math.nextafter(halfway, 0)) == _float("7f7fffff")
 
 
 _JAVA_SHAPE = r"-?(\d+\.\d+|\d\.\d+E-?\d+|NaN|Infinity)"
@@ -479,7 +479,7 @@ _JAVA_SHAPE = r"-?(\d+\.\d+|\d\.\d+E-?\d+|NaN|Infinity)"
 @settings(max_examples=500, deadline=None)
 @given(st.floats())
 def test_double_to_string_round_trips_and_is_shortest(x: float) -> None:
-    text = javafmt.java_double_to_string(x)
+    text = tostring.java_double_to_string(x)
     assert _matches(_JAVA_SHAPE, text)
     parsed = float(text)
     assert parsed == x or (math.isnan(x) and math.isnan(parsed))
@@ -491,9 +491,9 @@ def test_double_to_string_round_trips_and_is_shortest(x: float) -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.floats(width=32))
 def test_float_to_string_round_trips(x: float) -> None:
-    text = javafmt.java_float_to_string(x)
+    text = tostring.java_float_to_string(x)
     assert _matches(_JAVA_SHAPE, text)
-    parsed = javaparse.parse_floating(text, "java.lang.Float")
+    parsed = parsing.parse_floating(text, "java.lang.Float")
     if math.isnan(x):
         assert math.isnan(parsed)
     else:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from springbatch_py.db import ddl, resources
 
@@ -111,12 +112,17 @@ def _metadata(wheel: Path) -> list[tuple[str, str]]:
     ]
 
 
-def test_wheel_is_typed_and_its_core_needs_only_sqlalchemy(wheel: Path) -> None:
+def test_wheel_is_typed_and_its_core_needs_only_sqlalchemy_and_typing_extensions(
+    wheel: Path,
+) -> None:
     assert "springbatch_py/py.typed" in zipfile.ZipFile(wheel).namelist()
     headers = _metadata(wheel)
     requires = [Requirement(value) for key, value in headers if key == "Requires-Dist"]
     core = [r for r in requires if r.marker is None]
-    assert [(r.name.lower(), str(r.specifier)) for r in core] == [("sqlalchemy", "<3,>=2.0")]
+    assert [(canonicalize_name(r.name), str(r.specifier)) for r in core] == [
+        ("sqlalchemy", "<3,>=2.0"),
+        ("typing-extensions", ">=4.6"),
+    ]
 
     def extra(name: str) -> set[str]:
         return {

@@ -2,6 +2,9 @@
 
 * :class:`JavaSerializationContextSerializer`: the default format (Java serialization, Base64).
 * :class:`Jackson2ContextSerializer`: the opt-in ``Jackson2ExecutionContextStringSerializer``.
+
+Both build on the Java emulation of :mod:`springbatch_py.java` (value types, object streams,
+``HashMap`` order, number texts) and walk a context with its one value-kind dispatch.
 """
 
 from __future__ import annotations

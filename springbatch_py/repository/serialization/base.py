@@ -7,23 +7,19 @@ same serializer configured would write and accept (facts §5).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from springbatch_py.errors import SpringBatchError
+from springbatch_py.java.hashmap import EntryOrder
 
-#: The order a serializer writes a map's entries in. ``"insertion"``: the map's own order, so a
-#: context read from a Java node is written back byte for byte (reading keeps the stream's
-#: order). ``"java"``: the order Java's ``HashMap`` iterates in, so a map built in Python comes
-#: out exactly as a Java node would write it. Java reads either.
-EntryOrder = Literal["insertion", "java"]
-
-
-def ordered_keys(values: Mapping[str, Any], order: EntryOrder) -> Sequence[str]:
-    """The keys of ``values`` in the order a serializer writes them."""
-    from springbatch_py.repository.serialization._hashmap import hashmap_layout
-
-    return hashmap_layout(values).keys if order == "java" else tuple(values)
+__all__ = [
+    "ContextSerializationError",
+    "ContextSerializer",
+    "EntryOrder",
+    "read_error",
+    "write_error",
+]
 
 
 class ContextSerializationError(SpringBatchError):
@@ -56,16 +52,6 @@ def write_error(detail: str, java_class: str | None = None) -> ContextSerializat
     return ContextSerializationError(
         f"cannot write the execution context: {detail}", java_class=java_class
     )
-
-
-def describe_path(path: tuple[str | int, ...]) -> str:
-    """``('a', 2, 'b')`` -> ``"'a'[2]['b']"``, to say where in a nested context a value sits."""
-    if not path:
-        return "the context"
-    text = repr(path[0])
-    for step in path[1:]:
-        text += f"[{step!r}]"
-    return text
 
 
 class ContextSerializer(Protocol):

@@ -28,7 +28,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, NoReturn
 
-from springbatch_py.core.javatypes import (
+from springbatch_py.java.hashmap import EntryOrder, ordered_keys
+from springbatch_py.java.kinds import Kind, UnwritableValueError, describe_path, value_kind
+from springbatch_py.java.parsing import parse_java_float
+from springbatch_py.java.stream import (
+    INSTANT_MAX_SECONDS,
+    INSTANT_MIN_SECONDS,
+)
+from springbatch_py.java.tostring import (
+    java_big_decimal_to_string,
+    java_double_to_string,
+    java_float_to_string,
+)
+from springbatch_py.java.types import (
     BigInteger,
     Byte,
     Double,
@@ -37,7 +49,6 @@ from springbatch_py.core.javatypes import (
     Instant,
     Integer,
     JavaEnum,
-    JavaValue,
     LocalDateTime,
     LocalTime,
     Long,
@@ -45,27 +56,10 @@ from springbatch_py.core.javatypes import (
     date_part,
     date_time_of,
     duration_of,
-    java_class_of,
     time_fields,
     time_of,
 )
-from springbatch_py.repository.serialization._javastream import (
-    INSTANT_MAX_SECONDS,
-    INSTANT_MIN_SECONDS,
-)
-from springbatch_py.repository.serialization._javatext import (
-    java_big_decimal,
-    java_double,
-    java_float,
-    parse_java_float,
-)
-from springbatch_py.repository.serialization.base import (
-    EntryOrder,
-    describe_path,
-    ordered_keys,
-    read_error,
-    write_error,
-)
+from springbatch_py.repository.serialization.base import read_error, write_error
 
 #: Deepest nesting of maps and lists accepted in either direction.
 MAX_DEPTH = 64
@@ -215,7 +209,7 @@ def _seconds_and_nanos(seconds: int, nanos: int) -> str:
     # Jackson's java.time number: "<epoch seconds>.<9-digit nanos>" as a BigDecimal, and 0.0.
     if seconds == nanos == 0:
         return "0.0"
-    return java_big_decimal(Decimal(f"{seconds}.{nanos:09d}"))
+    return java_big_decimal_to_string(Decimal(f"{seconds}.{nanos:09d}"))
 
 
 class _JsonWriter:
@@ -254,50 +248,49 @@ class _JsonWriter:
             self._parts.append("null")
             return
         try:
-            java_class = java_class_of(value)
-        except TypeError:
-            raise write_error(
-                f"{describe_path(path)} is a {type(value).__name__}, which has no Java counterpart"
-            ) from None
-        if isinstance(value, str):
-            self._parts.append(_string(value))
-        elif isinstance(value, bool):
-            self._parts.append("true" if value else "false")
-        elif java_class == "java.lang.Integer":
-            self._parts.append(str(int(value)))
-        elif java_class in ("java.lang.Long", "java.lang.Short", "java.lang.Byte"):
-            self._bounded(java_class, int(value), path)
-        elif java_class == "java.math.BigInteger":
-            self._wrapped(java_class, _whole(int(value), path))
-        elif java_class in ("java.lang.Double", "java.lang.Float"):
-            self._floating(java_class, float(value), path)
-        elif isinstance(value, Decimal):
-            if not value.is_finite():
-                raise write_error(f"{describe_path(path)} = {value} has no BigDecimal form")
-            text = java_big_decimal(value)
-            if len(text) > MAX_NUMBER_LENGTH:
-                raise write_error(f"{describe_path(path)} has more digits than Jackson reads")
-            self._wrapped(java_class, text)
-        elif isinstance(value, JavaEnum):
-            self._wrapped(value.class_name, _string(value.name))
-        elif isinstance(value, JavaValue):
-            raise write_error(
-                f"{describe_path(path)} is a {value.class_name} known only by its text, which"
-                " has no JSON form"
-            )
-        elif isinstance(value, list):
-            self._enter(value, path, depth + 1)
-            self._parts.append(f'["{_LIST}",[')
-            for index, item in enumerate(value):
-                if index:
-                    self._parts.append(",")
-                self.value(item, (*path, index), depth + 1)
-            self._parts.append("]]")
-            self._open.discard(id(value))
-        elif isinstance(value, dict):
-            self.map(value, path, depth + 1)
-        else:
-            self._wrapped(java_class, _temporal(value, path))
+            kind = value_kind(value, path)
+        except UnwritableValueError as exc:
+            raise write_error(str(exc)) from None
+        match kind:
+            case Kind.STRING:
+                self._parts.append(_string(value))
+            case Kind.BOOLEAN:
+                self._parts.append("true" if value else "false")
+            case Kind.INTEGER:
+                self._parts.append(str(int(value)))
+            case Kind.LONG | Kind.SHORT | Kind.BYTE:
+                self._bounded(kind.value, int(value), path)
+            case Kind.BIG_INTEGER:
+                self._wrapped(kind.value, _whole(int(value), path))
+            case Kind.DOUBLE | Kind.FLOAT:
+                self._floating(kind.value, float(value), path)
+            case Kind.BIG_DECIMAL:
+                if not value.is_finite():
+                    raise write_error(f"{describe_path(path)} = {value} has no BigDecimal form")
+                text = java_big_decimal_to_string(value)
+                if len(text) > MAX_NUMBER_LENGTH:
+                    raise write_error(f"{describe_path(path)} has more digits than Jackson reads")
+                self._wrapped(kind.value, text)
+            case Kind.ENUM:
+                self._wrapped(value.class_name, _string(value.name))
+            case Kind.OPAQUE:
+                raise write_error(
+                    f"{describe_path(path)} is a {value.class_name} known only by its text, which"
+                    " has no JSON form"
+                )
+            case Kind.LIST:
+                self._enter(value, path, depth + 1)
+                self._parts.append(f'["{_LIST}",[')
+                for index, item in enumerate(value):
+                    if index:
+                        self._parts.append(",")
+                    self.value(item, (*path, index), depth + 1)
+                self._parts.append("]]")
+                self._open.discard(id(value))
+            case Kind.MAP:
+                self.map(value, path, depth + 1)
+            case _:
+                self._wrapped(kind.value, _temporal(kind, value))
 
     def _bounded(self, java_class: str, number: int, path: Path) -> None:
         bits = {"java.lang.Long": 64, "java.lang.Short": 16, "java.lang.Byte": 8}[java_class]
@@ -313,35 +306,27 @@ class _JsonWriter:
                 f"{describe_path(path)} = {number}: Jackson stores it as a string, not a number"
             )
         if java_class == "java.lang.Double":
-            self._parts.append(java_double(number))
+            self._parts.append(java_double_to_string(number))
         else:
-            self._wrapped(java_class, java_float(Float(number)))
+            self._wrapped(java_class, java_float_to_string(number))
 
 
-def _temporal(value: Any, path: Path) -> str:
-    if isinstance(value, datetime) and value.tzinfo is not None:
+def _temporal(kind: Kind, value: Any) -> str:
+    if kind is Kind.DATE:
         delta = value - _EPOCH
         micros = (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
         return str(micros // 1000)
-    if isinstance(value, datetime | LocalDateTime):
+    if kind is Kind.LOCAL_DATE_TIME:
         day = date_part(value)
         return _fields(day.year, day.month, day.day, *_time_fields(value))
-    if isinstance(value, date):
+    if kind is Kind.LOCAL_DATE:
         return _fields(value.year, value.month, value.day)
-    if isinstance(value, time | LocalTime):
-        if isinstance(value, time) and value.tzinfo is not None:
-            raise write_error(f"{describe_path(path)} is a time with a zone; LocalTime has none")
+    if kind is Kind.LOCAL_TIME:
         return _fields(*_time_fields(value))
-    if isinstance(value, timedelta | Duration):
+    if kind is Kind.DURATION:
         duration = value if isinstance(value, Duration) else Duration.of(value)
         return _seconds_and_nanos(duration.seconds, duration.nanos)
-    if isinstance(value, Instant):
-        if not INSTANT_MIN_SECONDS <= value.seconds <= INSTANT_MAX_SECONDS:
-            raise write_error(f"{describe_path(path)} = {value} is outside java.time.Instant")
-        return _seconds_and_nanos(value.seconds, value.nanos)
-    raise write_error(  # pragma: no cover - java_class_of accepted a type we do not know
-        f"{describe_path(path)}: unsupported {type(value).__name__}"
-    )
+    return _seconds_and_nanos(value.seconds, value.nanos)  # an Instant
 
 
 def _time_fields(value: time | datetime | LocalTime | LocalDateTime) -> list[int]:

@@ -4,13 +4,13 @@
 with one ``ObjectOutputStream.writeObject`` and encodes the bytes with the standard Base64
 alphabet, ``=`` padding and no line breaks (facts §5.4).
 
-Python values map to Java classes as in :mod:`springbatch_py.core.javatypes`. A top-level value
+Python values map to Java classes as in :mod:`springbatch_py.java.types`. A top-level value
 may not be None (Spring Batch refuses null context values); a list or nested map may hold None,
 as a Java ``ArrayList`` or ``HashMap`` may hold null. Precision limits:
 ``java.util.Date`` keeps milliseconds (finer digits of an aware ``datetime`` are cut, as
 ``Date.from(Instant)`` does); ``LocalTime``, ``LocalDateTime`` and ``Duration`` values that
 Python's types cannot hold exactly (nanoseconds, or a duration beyond ``timedelta``) read as
-:class:`~springbatch_py.core.javatypes.LocalTime` / ``LocalDateTime`` / ``Duration`` and are
+:class:`~springbatch_py.java.types.LocalTime` / ``LocalDateTime`` / ``Duration`` and are
 written back exactly, and ``Instant`` keeps nanoseconds.
 """
 
@@ -21,9 +21,11 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from springbatch_py.repository.serialization._java_reader import JavaStreamReader
-from springbatch_py.repository.serialization._java_writer import JavaStreamWriter
-from springbatch_py.repository.serialization.base import EntryOrder, read_error
+from springbatch_py.java.hashmap import EntryOrder
+from springbatch_py.java.stream import JavaStreamError
+from springbatch_py.java.stream_reader import JavaStreamReader
+from springbatch_py.java.stream_writer import JavaStreamWriter
+from springbatch_py.repository.serialization.base import read_error, write_error
 
 
 class JavaSerializationContextSerializer:
@@ -45,7 +47,10 @@ class JavaSerializationContextSerializer:
 
     def serialize(self, values: Mapping[str, Any]) -> str:
         """Base64 of the Java serialization of ``new HashMap<>(values)``."""
-        stream = JavaStreamWriter(self.entry_order).write_context(values)
+        try:
+            stream = JavaStreamWriter(self.entry_order).write_context(values)
+        except JavaStreamError as exc:
+            raise write_error(exc.detail, exc.java_class) from None
         return base64.b64encode(stream).decode("ascii")
 
     def deserialize(self, text: str, *, where: str = "") -> dict[str, Any]:
@@ -59,6 +64,8 @@ class JavaSerializationContextSerializer:
         except binascii.Error as exc:
             raise read_error(where, f"the stored text is not valid Base64 ({exc})") from None
         try:
-            return JavaStreamReader(data, where).read_context()
+            return JavaStreamReader(data).read_context()
+        except JavaStreamError as exc:
+            raise read_error(where, exc.detail, exc.java_class) from None
         except RecursionError:  # pragma: no cover - depth is bounded well below the limit
             raise read_error(where, "the stream is nested too deeply") from None

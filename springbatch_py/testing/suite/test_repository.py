@@ -16,7 +16,9 @@ from springbatch_py.core.errors import (
     JobRestartError,
     OptimisticLockingFailureError,
 )
-from springbatch_py.core.javatypes import (
+from springbatch_py.core.parameters import JobParameter, JobParameters
+from springbatch_py.core.status import BatchStatus, ExitStatus
+from springbatch_py.java.types import (
     PARTITION_TRANSFERABLE_PROP,
     BigInteger,
     Byte,
@@ -28,8 +30,6 @@ from springbatch_py.core.javatypes import (
     Short,
     same_java_value,
 )
-from springbatch_py.core.parameters import JobParameter, JobParameters
-from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.repository.jobs import JobRepository
 from springbatch_py.repository.serialization import ContextSerializationError
 

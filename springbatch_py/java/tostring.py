@@ -22,12 +22,11 @@ import re
 import struct
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from fractions import Fraction
+from decimal import Decimal, localcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from springbatch_py.core import javatypes
+from springbatch_py.java import types as javatypes
 
 __all__ = [
     "iso_instant",
@@ -42,10 +41,6 @@ __all__ = [
     "java_to_string",
     "to_float32",
 ]
-
-# (precision in bits, frexp exponent of the smallest normal number) of the two IEEE formats.
-_DOUBLE = (53, -1021)
-_FLOAT = (24, -125)
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -105,12 +100,23 @@ _INTEGRAL = frozenset(
 
 def java_double_to_string(x: float) -> str:
     """``Double.toString(x)`` with JDK >= 19 digits (``4.9E-324``, ``0.5``, ``1.0E7``)."""
-    return _format_binary(x, _DOUBLE)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    digits, point = _shortest(abs(x), single=False)
+    return _layout(x < 0, digits, point)
 
 
 def java_float_to_string(x: float) -> str:
     """``Float.toString(x)`` with JDK >= 19 digits; ``x`` is first rounded to 32 bits."""
-    return _format_binary(to_float32(x), _FLOAT)
+    x = to_float32(x)
+    if math.isnan(x) or math.isinf(x) or x == 0:
+        return java_double_to_string(x)
+    digits, point = _shortest(abs(x), single=True)
+    return _layout(x < 0, digits, point)
 
 
 def to_float32(x: float) -> float:
@@ -122,74 +128,79 @@ def to_float32(x: float) -> float:
         return math.copysign(math.inf, x)
 
 
-def _format_binary(x: float, fmt: tuple[int, int]) -> str:
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    sign = "-" if math.copysign(1.0, x) < 0 else ""
-    if x == 0:
-        return sign + "0.0"
-    significand, exponent = _shortest_decimal(Fraction(abs(x)), fmt)
-    digits = str(significand)
-    e = len(digits) + exponent - 1  # the value is d.ddd x 10^e
-    if 0 <= e < 7:
-        # Plain notation with at least one fractional digit: 100.0, 1234567.5.
-        whole = digits[: e + 1].ljust(e + 1, "0")
-        return f"{sign}{whole}.{digits[e + 1 :] or '0'}"
-    if -3 <= e < 0:
-        return f"{sign}0.{'0' * (-e - 1)}{digits}"
-    # "Computerized scientific notation": one digit before the point, at least one after,
-    # exponent without '+' or leading zeros.
-    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{e}"
+def _layout(negative: bool, digits: str, point: int) -> str:
+    """Java's layout of ``0.<digits> x 10**point`` (digits without leading/trailing zeros):
+    plain notation with at least one fractional digit for magnitudes in [1e-3, 1e7), else
+    "computerized scientific notation" (``d.dddE-n``, no ``+``, no leading zeros)."""
+    sign = "-" if negative else ""
+    if -2 <= point <= 7:
+        if point > 0:
+            return f"{sign}{digits[:point].ljust(point, '0')}.{digits[point:] or '0'}"
+        return f"{sign}0.{'0' * -point}{digits}"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{point - 1}"
 
 
-def _shortest_decimal(x: Fraction, fmt: tuple[int, int]) -> tuple[int, int]:
-    """The decimal ``s * 10**i`` that Java's ``toString`` picks for the positive value ``x``.
+def _nearest_float32(number: Decimal) -> float:
+    """The 32-bit float nearest to a positive decimal (ties to even), rounded once as Java's
+    ``Float.parseFloat`` does (going through a double first could round twice). Faster than
+    :func:`~springbatch_py.java.parsing.round_to_float32` for the candidates tried here: only
+    the float nearest the double and its two neighbours can be it."""
+    guess = to_float32(float(number))
+    if math.isinf(guess):
+        return guess
+    bits = _float32_bits(guess)
+    # Below the smallest subnormal the guess is 0.0, whose lower neighbour does not exist.
+    options: list[float] = [
+        struct.unpack(">f", struct.pack(">I", b))[0] for b in (bits - 1, bits, bits + 1) if b >= 0
+    ]
+    finite = [o for o in options if not math.isinf(o) and o >= 0]
+    return min(finite, key=lambda o: (abs(Decimal(o) - number), _float32_bits(o) % 2))
 
-    Java's rule: among the decimals that round back to ``x`` take those of minimal length (but
-    lengths 1 *and* 2 when the minimum is 1, which is why ``Double.MIN_VALUE`` prints as
-    ``4.9E-324`` and not ``5.0E-324``), then the one closest to ``x``, ties to an even
-    significand. Exact rational arithmetic keeps this independent of Python's own ``repr``.
+
+def _float32_bits(value: float) -> int:
+    bits: int = struct.unpack(">I", struct.pack(">f", value))[0]
+    return bits
+
+
+def _reads_back(candidate: Decimal, value: float, single: bool) -> bool:
+    return (_nearest_float32(candidate) if single else float(candidate)) == value
+
+
+def _candidates(value: float, count: int, single: bool) -> list[Decimal]:
+    """The ``count``-digit decimals next to ``value`` that read back as ``value``."""
+    rounded = Decimal(f"{value:.{count - 1}e}")
+    step = Decimal(1).scaleb(rounded.adjusted() - count + 1)
+    # Near a power of two the rounding interval is lopsided, so a neighbour of the correctly
+    # rounded decimal may read back when the rounded one does not.
+    return [
+        c
+        for c in (rounded, rounded - step, rounded + step)
+        if c > 0 and _reads_back(c, value, single)
+    ]
+
+
+def _shortest(value: float, single: bool) -> tuple[str, int]:
+    """Significant digits and point position of Java's choice for a positive finite value.
+
+    Java's rule: among the decimals that round back to the value take those of minimal length
+    (but lengths 1 *and* 2 when the minimum is 1, which is why ``Double.MIN_VALUE`` prints as
+    ``4.9E-324`` and not ``5.0E-324``), then the one closest to the value, ties to an even last
+    digit. Exact decimal arithmetic keeps this independent of Python's own ``repr``.
     """
-    precision, min_exponent = fmt
-    mantissa, exponent = math.frexp(float(x))
-    ulp = Fraction(2) ** (max(exponent, min_exponent) - precision)
-    # Just above a power of two the next lower value is only half an ulp away.
-    below = ulp / 2 if mantissa == 0.5 and exponent > min_exponent else ulp
-    low, high = x - below / 2, x + ulp / 2
-    even = (x / ulp).numerator % 2 == 0  # IEEE ties round to the even significand
-
-    def rounds_to_x(d: Fraction) -> bool:
-        return low < d < high or (even and d in (low, high))
-
-    e10 = math.floor(math.log10(x))
-    if Fraction(10) ** e10 > x:
-        e10 -= 1
-    elif Fraction(10) ** (e10 + 1) <= x:
-        e10 += 1
-
-    candidates: list[tuple[int, int]] = []
-    length = 0
-    while not candidates or length == 1:
-        length += 1
-        i = e10 - length + 1
-        scale = Fraction(10) ** i
-        floor = math.floor(x / scale)
-        candidates += [(s, i) for s in (floor, floor + 1) if s > 0 and rounds_to_x(s * scale)]
-
-    def rank(candidate: tuple[int, int]) -> tuple[Fraction, bool]:
-        s, i = candidate
-        return abs(s * Fraction(10) ** i - x), _strip_zeros(s, i)[0] % 2 == 1
-
-    return _strip_zeros(*min(candidates, key=rank))
-
-
-def _strip_zeros(s: int, i: int) -> tuple[int, int]:
-    while s % 10 == 0:
-        s //= 10
-        i += 1
-    return s, i
+    with localcontext() as context:
+        context.prec = 1200  # enough for the exact value of any double
+        count = 1
+        while not _candidates(value, count, single):
+            count += 1
+        exact = Decimal(value)
+        best = min(
+            _candidates(value, max(count, 2), single),
+            key=lambda c: (abs(c - exact), c.as_tuple().digits[-1] % 2),
+        )
+    _, digits, exponent = best.normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    return text, exponent + len(text)
 
 
 # ---------------------------------------------------------------------------------------------

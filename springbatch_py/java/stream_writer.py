@@ -24,29 +24,22 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from springbatch_py.core.javatypes import (
+from springbatch_py.java import stream as js
+from springbatch_py.java.hashmap import EntryOrder, hashmap_layout, ordered_keys
+from springbatch_py.java.kinds import Kind, UnwritableValueError, describe_path, value_kind
+from springbatch_py.java.stream import JavaStreamError
+from springbatch_py.java.types import (
     Duration,
     Float,
-    Instant,
     JavaEnum,
-    JavaValue,
     LocalDateTime,
     LocalTime,
     date_part,
-    java_class_of,
     time_fields,
-)
-from springbatch_py.repository.serialization import _javastream as js
-from springbatch_py.repository.serialization._hashmap import hashmap_layout
-from springbatch_py.repository.serialization.base import (
-    EntryOrder,
-    describe_path,
-    ordered_keys,
-    write_error,
 )
 
 #: Deepest nesting of lists and maps the writer accepts (the reader's limit too).
@@ -88,7 +81,7 @@ class JavaStreamWriter:
         """The serialization stream of ``new HashMap<>(values)`` written by ``writeObject``."""
         for key, value in values.items():
             if value is None:
-                raise write_error(f"the value of {key!r} is None; Java contexts hold no nulls")
+                raise JavaStreamError(f"the value of {key!r} is None; Java contexts hold no nulls")
         self._out += js.MAGIC
         self._map(values, (), 0)
         return bytes(self._out)
@@ -107,7 +100,7 @@ class JavaStreamWriter:
     def _utf(self, text: str) -> None:
         data = js.encode_modified_utf8(text)
         if len(data) > 0xFFFF:
-            raise write_error(f"class or field name longer than 65535 bytes: {text[:40]!r}...")
+            raise JavaStreamError(f"class or field name longer than 65535 bytes: {text[:40]!r}...")
         self._out += struct.pack(">H", len(data)) + data
 
     def _string(self, text: str) -> None:
@@ -183,50 +176,48 @@ class JavaStreamWriter:
             self._out.append(js.TC_NULL)
             return
         try:
-            java_class = java_class_of(value)
-        except TypeError:
-            raise write_error(
-                f"{describe_path(path)} is a {type(value).__name__}, which has no Java counterpart"
-            ) from None
-        if isinstance(value, str):
-            self._string(value)
-        elif isinstance(value, bool):
-            if self._new_object("java.lang.Boolean", ("Z", value)):
-                self._out.append(int(value))
-        elif java_class in _BOXED_RANGES:
-            self._boxed(java_class, int(value), path)
-        elif java_class == "java.lang.Double":
-            self._new_object(java_class)
-            # Java writes every NaN as the one canonical bit pattern.
-            self._out += struct.pack(">d", math.nan if math.isnan(value) else value)
-        elif java_class == "java.lang.Float":
-            self._new_object(java_class)
-            self._out += struct.pack(">f", math.nan if math.isnan(value) else Float(value))
-        elif java_class == "java.math.BigInteger":
-            self._big_integer(
-                int(value), ("BigInteger", int(value)) if -16 <= value <= 16 else None
-            )
-        elif isinstance(value, Decimal):
-            self._big_decimal(value, path)
-        elif isinstance(value, JavaEnum):
-            self._enum(value, path)
-        elif isinstance(value, JavaValue):
-            raise write_error(
-                f"{describe_path(path)} is a {value.class_name} known only by its text, which has"
-                " no serialized form",
-                value.class_name,
-            )
-        elif isinstance(value, list):
-            self._list(value, path, depth)
-        elif isinstance(value, dict):
-            self._map(value, path, depth)
-        else:
-            self._temporal(value, path)
+            kind = value_kind(value, path)
+        except UnwritableValueError as exc:
+            raise JavaStreamError(str(exc)) from None
+        match kind:
+            case Kind.STRING:
+                self._string(value)
+            case Kind.BOOLEAN:
+                if self._new_object(kind.value, ("Z", value)):
+                    self._out.append(int(value))
+            case Kind.LONG | Kind.INTEGER | Kind.SHORT | Kind.BYTE:
+                self._boxed(kind.value, int(value), path)
+            case Kind.DOUBLE:
+                self._new_object(kind.value)
+                # Java writes every NaN as the one canonical bit pattern.
+                self._out += struct.pack(">d", math.nan if math.isnan(value) else value)
+            case Kind.FLOAT:
+                self._new_object(kind.value)
+                self._out += struct.pack(">f", math.nan if math.isnan(value) else Float(value))
+            case Kind.BIG_INTEGER:
+                number = int(value)
+                self._big_integer(number, ("BigInteger", number) if -16 <= number <= 16 else None)
+            case Kind.BIG_DECIMAL:
+                self._big_decimal(value, path)
+            case Kind.ENUM:
+                self._enum(value, path)
+            case Kind.OPAQUE:
+                raise JavaStreamError(
+                    f"{describe_path(path)} is a {value.class_name} known only by its text, which"
+                    " has no serialized form",
+                    value.class_name,
+                )
+            case Kind.LIST:
+                self._list(value, path, depth)
+            case Kind.MAP:
+                self._map(value, path, depth)
+            case _:
+                self._temporal(kind, value)
 
     def _boxed(self, java_class: str, number: int, path: Path) -> None:
         bits, cached = _BOXED_RANGES[java_class]
         if not -(1 << (bits - 1)) <= number < 1 << (bits - 1):
-            raise write_error(
+            raise JavaStreamError(
                 f"{describe_path(path)} = {number} does not fit a {java_class}", java_class
             )
         # Byte.valueOf caches all 256 values; the others cache -128..127.
@@ -249,11 +240,11 @@ class JavaStreamWriter:
     def _big_decimal(self, value: Decimal, path: Path) -> None:
         sign, digits, exponent = value.as_tuple()
         if not isinstance(exponent, int):
-            raise write_error(f"{describe_path(path)} = {value} has no BigDecimal form")
+            raise JavaStreamError(f"{describe_path(path)} = {value} has no BigDecimal form")
         unscaled = int(Decimal((sign, digits, 0)))
         scale = -exponent
         if not -_INT_MAX - 1 <= scale <= _INT_MAX:
-            raise write_error(f"{describe_path(path)} = {value}: scale does not fit an int")
+            raise JavaStreamError(f"{describe_path(path)} = {value}: scale does not fit an int")
         cached = (scale == 0 and 0 <= unscaled <= 10) or (unscaled == 0 and 0 <= scale <= 15)
         share = ("BigDecimal", unscaled, scale) if cached else None
         if not self._new_object("java.math.BigDecimal", share):
@@ -270,7 +261,9 @@ class JavaStreamWriter:
 
     def _enum(self, value: JavaEnum, path: Path) -> None:
         if not value.class_name or value.class_name in js.CLASSES:
-            raise write_error(f"{describe_path(path)}: {value.class_name!r} is not an enum class")
+            raise JavaStreamError(
+                f"{describe_path(path)}: {value.class_name!r} is not an enum class"
+            )
         share = ("enum", value.class_name, value.name)
         if (handle := self._shared.get(share)) is not None:
             self._reference(handle)
@@ -283,10 +276,10 @@ class JavaStreamWriter:
     def _enter(self, container: Any, path: Path, depth: int) -> bool:
         """Check nesting; write a back-reference and return False for a container seen before."""
         if depth > MAX_DEPTH:
-            raise write_error(f"{describe_path(path)} is nested deeper than {MAX_DEPTH} levels")
+            raise JavaStreamError(f"{describe_path(path)} is nested deeper than {MAX_DEPTH} levels")
         ident = id(container)
         if ident in self._open:
-            raise write_error(f"{describe_path(path)} contains itself")
+            raise JavaStreamError(f"{describe_path(path)} contains itself")
         if (handle := self._containers.get(ident)) is not None:
             self._reference(handle)
             return False
@@ -311,7 +304,7 @@ class JavaStreamWriter:
             return
         for key in values:
             if not isinstance(key, str):
-                raise write_error(
+                raise JavaStreamError(
                     f"{describe_path(path)} has a key of type {type(key).__name__}; "
                     "keys must be strings"
                 )
@@ -327,45 +320,37 @@ class JavaStreamWriter:
         self._out.append(js.TC_ENDBLOCKDATA)
         self._open.discard(id(values))
 
-    def _temporal(self, value: Any, path: Path) -> None:
+    def _temporal(self, kind: Kind, value: Any) -> None:
         share: tuple[Any, ...] | None = None
-        if isinstance(value, datetime) and value.tzinfo is not None:
+        if kind is Kind.DATE:
             # java.util.Date holds milliseconds; finer digits are cut like Date.from(Instant).
             delta = value - _EPOCH
             micros = (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
-            self._new_object("java.util.Date")
+            self._new_object(kind.value)
             self._block(struct.pack(">q", micros // 1000))
             self._out.append(js.TC_ENDBLOCKDATA)
             return
-        if isinstance(value, datetime | LocalDateTime):
-            kind = js.SER_LOCAL_DATE_TIME
+        if kind is Kind.LOCAL_DATE_TIME:
+            ser = js.SER_LOCAL_DATE_TIME
             payload = _date_bytes(date_part(value)) + _time_bytes(value)
-        elif isinstance(value, date):
-            kind, payload = js.SER_LOCAL_DATE, _date_bytes(value)
-        elif isinstance(value, time | LocalTime):
-            if isinstance(value, time) and value.tzinfo is not None:
-                raise write_error(
-                    f"{describe_path(path)} is a time with a zone; LocalTime has none"
-                )
-            kind, payload = js.SER_LOCAL_TIME, _time_bytes(value)
+        elif kind is Kind.LOCAL_DATE:
+            ser, payload = js.SER_LOCAL_DATE, _date_bytes(value)
+        elif kind is Kind.LOCAL_TIME:
+            ser, payload = js.SER_LOCAL_TIME, _time_bytes(value)
             hour, minute, second, nano = time_fields(value)
             if minute == second == nano == 0:
                 share = ("LocalTime", hour)
-        elif isinstance(value, timedelta | Duration):
+        elif kind is Kind.DURATION:
             duration = value if isinstance(value, Duration) else Duration.of(value)
-            kind, payload = js.SER_DURATION, struct.pack(">qi", duration.seconds, duration.nanos)
+            ser, payload = js.SER_DURATION, struct.pack(">qi", duration.seconds, duration.nanos)
             if duration.seconds == duration.nanos == 0:
                 share = ("Duration.ZERO",)
-        elif isinstance(value, Instant):
-            if not js.INSTANT_MIN_SECONDS <= value.seconds <= js.INSTANT_MAX_SECONDS:
-                raise write_error(f"{describe_path(path)} = {value} is outside java.time.Instant")
-            kind, payload = js.SER_INSTANT, struct.pack(">qi", value.seconds, value.nanos)
+        else:
+            ser, payload = js.SER_INSTANT, struct.pack(">qi", value.seconds, value.nanos)
             if value.seconds == value.nanos == 0:
                 share = ("Instant.EPOCH",)
-        else:  # pragma: no cover - java_class_of accepted a type this writer does not know
-            raise write_error(f"{describe_path(path)}: unsupported {type(value).__name__}")
         if self._new_object(js.TIME_SER, share):
-            self._block(bytes((kind,)) + payload)
+            self._block(bytes((ser,)) + payload)
             self._out.append(js.TC_ENDBLOCKDATA)
 
 

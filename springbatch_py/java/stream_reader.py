@@ -1,9 +1,10 @@
 """An allow-list reader for Java-serialized execution contexts.
 
 It never loads, imports or runs anything named in the stream: it knows the exact serialized form
-of a fixed set of JDK classes (``_javastream.CLASSES``) plus any enum, and rejects everything
-else, naming the class. Every length is checked against the bytes that remain before anything is
-allocated, nesting is bounded, and every failure is a :class:`ContextSerializationError`.
+of a fixed set of JDK classes (``stream.CLASSES``) plus any enum, and rejects everything else,
+naming the class. Every length is checked against the bytes that remain before anything is
+allocated, nesting is bounded, and every failure is a
+:class:`~springbatch_py.java.stream.JavaStreamError`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from springbatch_py.core.javatypes import (
+from springbatch_py.java import stream as js
+from springbatch_py.java.stream import JavaStreamError
+from springbatch_py.java.types import (
     BigInteger,
     Byte,
     Double,
@@ -29,8 +32,6 @@ from springbatch_py.core.javatypes import (
     duration_of,
     time_of,
 )
-from springbatch_py.repository.serialization import _javastream as js
-from springbatch_py.repository.serialization.base import read_error
 
 #: Deepest nesting of objects (maps in lists in maps ...) the reader follows.
 MAX_DEPTH = 64
@@ -105,15 +106,14 @@ class _Custom:
 class JavaStreamReader:
     """Reads one ``java.util.HashMap`` (or ``LinkedHashMap``) from a serialization stream."""
 
-    def __init__(self, data: bytes, where: str = "") -> None:
+    def __init__(self, data: bytes) -> None:
         self._data = data
         self._pos = 0
-        self._where = where
         self._handles: list[Any] = []
 
     def fail(self, detail: str, java_class: str | None = None) -> NoReturn:
         """Raise the read error for this stream."""
-        raise read_error(self._where, detail, java_class)
+        raise JavaStreamError(detail, java_class)
 
     def read_context(self) -> dict[str, Any]:
         """The map the stream holds, with Java values mapped per ``javatypes``."""

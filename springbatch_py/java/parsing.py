@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from springbatch_py.core import javatypes
+from springbatch_py.java import types as javatypes
 
 __all__ = [
     "parse_big_decimal",
@@ -73,7 +73,7 @@ _HEX_DIGITS = re.compile(r"[0-9A-Fa-f]+")
 def parse_integral(text: str, java_class: str) -> int:
     """``NumberUtils.parseNumber(text, Long.class)`` and its Integer/Short/Byte/BigInteger siblings.
 
-    Returns the matching :mod:`~springbatch_py.core.javatypes` value (``Long``, ``Integer`` ...).
+    Returns the matching :mod:`~springbatch_py.java.types` value (``Long``, ``Integer`` ...).
     Whitespace anywhere is removed; ``0x``/``0X``/``#`` after an optional ``-`` means hex (Spring
     only recognises a ``-`` there, so ``+0x10`` is refused); otherwise an optional sign and decimal
     digits. A leading ``0`` does not mean octal. Out-of-range values are refused.
@@ -130,6 +130,11 @@ def parse_floating(text: str, java_class: str) -> float:
         value = _hex_to_binary(m["hex"], int(m["exp"]), is_float)
     value = -value if negative else value
     return javatypes.Float(value) if is_float else javatypes.Double(value)
+
+
+def parse_java_float(text: str) -> float:
+    """``Float.parseFloat(text)``: rounded once, directly from the text, to 32 bits."""
+    return float(parse_floating(text, "java.lang.Float"))
 
 
 def _decimal_to_float32(text: str) -> float:
@@ -270,7 +275,7 @@ def parse_iso_local_date(text: str) -> date:
 def parse_iso_local_time(text: str) -> time | javatypes.LocalTime:
     """``LocalTime.parse(text)``: ``HH:mm[:ss[.fffffffff]]``.
 
-    A plain ``time`` when it holds the value, a :class:`~springbatch_py.core.javatypes.LocalTime`
+    A plain ``time`` when it holds the value, a :class:`~springbatch_py.java.types.LocalTime`
     when the fraction has digits beyond the microsecond.
     """
     m = _LOCAL_TIME.fullmatch(text)
@@ -283,7 +288,7 @@ def parse_iso_local_date_time(text: str) -> datetime | javatypes.LocalDateTime:
     """``LocalDateTime.parse(text)``: date, ``T`` (required, any case), time.
 
     A naive ``datetime`` when it holds the value, a
-    :class:`~springbatch_py.core.javatypes.LocalDateTime` when the fraction has digits beyond the
+    :class:`~springbatch_py.java.types.LocalDateTime` when the fraction has digits beyond the
     microsecond.
     """
     m = _LOCAL_DATE_TIME.fullmatch(text)

@@ -8,6 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
+class JavaStreamError(ValueError):
+    """A stream that cannot be read, or a value that cannot be written; the context serializer
+    reports it as a :class:`~springbatch_py.errors.SpringBatchError` naming the context.
+
+    Attributes
+    ----------
+    detail:
+        What is wrong, and where in the stream or the value.
+    java_class:
+        The Java class that caused the problem, when there is one.
+    """
+
+    def __init__(self, detail: str, java_class: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.java_class = java_class
+
+
 MAGIC = b"\xac\xed\x00\x05"
 
 TC_NULL = 0x70

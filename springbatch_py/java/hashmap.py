@@ -15,8 +15,9 @@ get there; we keep insertion order for them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 _DEFAULT_CAPACITY = 16
 # A bucket reaching this many entries is treeified, but in a table smaller than
@@ -71,3 +72,15 @@ def hashmap_layout(keys: Iterable[str]) -> HashMapLayout:
     # insertion order and a stable sort by final bucket gives Java's iteration order.
     order = sorted(range(len(ordered)), key=lambda i: hashes[i] & (capacity - 1))
     return HashMapLayout(capacity, threshold, tuple(ordered[i] for i in order))
+
+
+#: The order a serializer writes a map's entries in. ``"insertion"``: the map's own order, so a
+#: context read from a Java node is written back byte for byte (reading keeps the stream's
+#: order). ``"java"``: the order Java's ``HashMap`` iterates in, so a map built in Python comes
+#: out exactly as a Java node would write it. Java reads either.
+EntryOrder = Literal["insertion", "java"]
+
+
+def ordered_keys(values: Mapping[str, object], order: EntryOrder) -> Sequence[str]:
+    """The keys of ``values`` in the order a serializer writes them."""
+    return hashmap_layout(values).keys if order == "java" else tuple(values)
