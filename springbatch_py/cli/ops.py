@@ -43,7 +43,7 @@ from springbatch_py.cluster.master import PartitionStep
 from springbatch_py.cluster.node import Node
 from springbatch_py.cluster.recovery import recover_job_execution
 from springbatch_py.cluster.runtime import running_on
-from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.cluster.store import SqlClusterStore
 from springbatch_py.cluster.worker import StepRegistry
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.errors import (
@@ -527,7 +527,7 @@ def _recover(args: argparse.Namespace) -> int:
         recovered = None
         if _has_cluster_tables(db):
             recovered = recover_job_execution(
-                ClusterStore(db), repository, args.execution_id, settings.node_cleanup_threshold
+                SqlClusterStore(db), repository, args.execution_id, settings.node_cleanup_threshold
             )
         if recovered is None:
             # Not coordinated by a cluster: nothing tells whether its process still runs it.

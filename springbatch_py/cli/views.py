@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from springbatch_py.cli.common import add_json, add_url, open_database, print_json, print_table
-from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.cluster.store import SqlClusterStore
 from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.errors import NoSuchJobError, NoSuchJobExecutionError
 from springbatch_py.core.parameters import JobParameters, encode_parameter
@@ -293,7 +293,7 @@ def _execution(args: argparse.Namespace) -> int:
 def _nodes(args: argparse.Namespace) -> int:
     with open_database(args) as db:
         require_cluster_schema(db)
-        nodes = ClusterStore(db).all_nodes()
+        nodes = SqlClusterStore(db).all_nodes()
     nodes.sort(key=lambda n: n.node_id)
     if args.json:
         print_json(
@@ -333,7 +333,7 @@ def _partitions(args: argparse.Namespace) -> int:
     with open_database(args) as db:
         require_cluster_schema(db)
         execution = require_execution(explorer_for_views(db), args.execution_id)
-        store = ClusterStore(db)
+        store = SqlClusterStore(db)
         steps = {s.id: s for s in execution.step_executions}
         rows: list[dict[str, Any]] = []
         for manager in execution.step_executions:

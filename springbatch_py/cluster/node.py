@@ -58,7 +58,7 @@ from springbatch_py.cluster.recovery import recover_orphaned_masters
 from springbatch_py.cluster.runtime import ClusterRuntime, running_on
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.states import NodeStatus
-from springbatch_py.cluster.store import ClusterStore, NodeRow
+from springbatch_py.cluster.store import ClusterStore, NodeRow, SqlClusterStore
 from springbatch_py.cluster.worker import StepFactory, StepRegistry, Worker
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.job import Job
@@ -171,7 +171,7 @@ class Node:
         prefix = self.settings.node_id_prefix.strip()
         self.node_id = f"{prefix}-{uuid.uuid4()}"
         self.repository = JobRepository(self.db, serializer=serializer)
-        self.store = ClusterStore(self.db)
+        self.store: ClusterStore = SqlClusterStore(self.db)
         self.runtime = ClusterRuntime(self.node_id, self.settings, self.store, self.repository)
         self.worker = Worker(self.runtime, self.registry)
         self.clock_check = ClockCheck(self.node_id, self.settings, self.db.settings.time_zone)

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from springbatch_py.cluster.store import (
-    ClusterStore,
     Coordination,
     NodeRow,
     PartitionCount,
     PartitionTask,
+    SqlClusterStore,
 )
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database, database_now
@@ -73,7 +73,7 @@ class ClusterReader:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.store = ClusterStore(db)
+        self.store = SqlClusterStore(db)
         self.tables = Tables(db.dialect)
 
     @contextmanager

@@ -85,11 +85,10 @@ class ClusterRuntime:
 
     def until_landed(self, what: str, write: Callable[[], T]) -> T:
         """Run ``write`` until it succeeds, pausing with a growing backoff after each error the
-        dialect calls transient (connection lost, server restarting, deadlock, lock timeout,
+        store calls transient (connection lost, server restarting, deadlock, lock timeout,
         busy). Another error is raised at once. Gives up with :class:`GaveUpError` when the
         node stops, or when it is leaving and has tried for the node-cleanup threshold (by then
         the node's row is gone and the master recovers what it left)."""
-        dialect = self.store.dialect
         delay, started, attempts = FIRST_BACKOFF_S, time.monotonic(), 0
         patience = self.seconds(self.settings.node_cleanup_threshold)
         while True:
@@ -97,7 +96,7 @@ class ClusterRuntime:
             try:
                 return write()
             except Exception as exc:
-                if not dialect.is_transient(exc):
+                if not self.store.is_transient(exc):
                     raise
                 if attempts == 1:
                     log.warning("%s failed, retrying until it lands: %s", what, one_line(exc))

@@ -1,4 +1,10 @@
-"""The cluster tables, through the named statements of ``dialects/common/cluster.sql``.
+"""The cluster tables: what the cluster layer asks of them (:class:`ClusterStore`), and the
+store that runs the named statements of ``dialects/common/cluster.sql`` (:class:`SqlClusterStore`).
+
+Node, master, worker and recovery see the tables only through :class:`ClusterStore`, which
+:class:`SqlClusterStore` implements over SQL and :class:`~springbatch_py.cluster.memory.
+MemoryClusterStore` in memory, for unit tests of the cluster logic (both pass the store
+conformance suite, ``springbatch_py/testing/suite/test_cluster_store.py``).
 
 With its read-only companion :mod:`springbatch_py.cluster.reader`, this is the only module of
 the cluster layer that touches SQL. Each statement runs in a short transaction of its own (the
@@ -11,11 +17,11 @@ moved. Each is first checked against the state machines of :mod:`springbatch_py.
 SQL runs), and one that moved more than one row raises :class:`CompareAndSetError`: a row
 count is 0 (lost), 1 (won) or a broken table.
 
-Every statement run is counted in :attr:`ClusterStore.counts`, so tests and benchmarks can see
+Every statement run is counted in :attr:`SqlClusterStore.counts`, so tests and benchmarks can see
 how many statements a partition costs.
 
 Statements that touch rows another node may hold locked (reassigning or failing an orphan,
-the sweeps) wait for a lock at most :attr:`ClusterStore.lock_timeout_ms` (the dialect's
+the sweeps) wait for a lock at most :attr:`SqlClusterStore.lock_timeout_ms` (the dialect's
 :meth:`~springbatch_py.db.dialect.Dialect.lock_timeout_sql`, or a ``WAIT`` in the statement):
 a node frozen between its fence and its commit holds its partition's row, and the master must
 not wait on it. Such a statement that runs out of time moves nothing and is tried again at the
@@ -32,7 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
@@ -56,8 +62,9 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT_MS = 1000
 
 
-def _one_row(name: str, count: int, key: object) -> bool:
-    """Whether a compare-and-set won: 0 rows lost, 1 row won, more raises."""
+def one_row(name: str, count: int, key: object) -> bool:
+    """Whether the compare-and-set ``name`` on ``key`` won: 0 rows lost, 1 row won, more
+    raises :class:`CompareAndSetError`."""
     if count in (0, 1):
         return count == 1
     raise CompareAndSetError(
@@ -128,6 +135,159 @@ class PartitionCount:
     count: int
 
 
+class ClusterStore(Protocol):
+    """What the cluster layer (node, master, worker, recovery) asks of the cluster tables.
+
+    Every transition is a compare-and-set checked against :mod:`springbatch_py.cluster.states`
+    first (:class:`~springbatch_py.cluster.states.IllegalTransitionError`); one that moves more
+    than one row raises :class:`CompareAndSetError`. Ages are milliseconds on the store's clock
+    (the database's, for :class:`SqlClusterStore`). Implemented by :class:`SqlClusterStore` and
+    :class:`~springbatch_py.cluster.memory.MemoryClusterStore`; the letters and numbers are the
+    statements' in ``dialects/common/cluster.sql``.
+    """
+
+    #: Statements run so far, by name.
+    counts: Counter[str]
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether ``error`` says the store could not run a statement now but may later."""
+        ...
+
+    # -- nodes
+
+    def register_node(self, node_id: str, host_identifier: str) -> None:
+        """N1: insert this node's row, ACTIVE (a duplicate id raises ``IntegrityError``)."""
+        ...
+
+    def heartbeat(self, node_id: str, current_load: int) -> bool:
+        """N2: refresh this node's row; False when the row is gone."""
+        ...
+
+    def mark_unreachable(self, threshold_ms: int, *, deadline: float | None = None) -> int:
+        """N3: ACTIVE nodes silent for ``threshold_ms`` become UNREACHABLE; how many (0 when
+        the verdict came after ``deadline``)."""
+        ...
+
+    def delete_unreachable(self, threshold_ms: int, *, deadline: float | None = None) -> int:
+        """N4: UNREACHABLE nodes silent for ``threshold_ms`` are removed; how many."""
+        ...
+
+    def deregister(self, node_id: str) -> None:
+        """Remove this node's row (graceful shutdown)."""
+        ...
+
+    def active_nodes(self) -> list[ActiveNode]:
+        """N5: ACTIVE nodes, least loaded first."""
+        ...
+
+    def all_nodes(self) -> list[NodeRow]:
+        """N6: every node row with the age of its heartbeat, by node id."""
+        ...
+
+    # -- coordination
+
+    def insert_coordination(
+        self,
+        job_execution_id: int,
+        master_node_id: str,
+        master_step_execution_id: int,
+        master_step_name: str,
+    ) -> None:
+        """C1: the coordination row of a job execution, CREATED."""
+        ...
+
+    def transition_coordination(
+        self,
+        coordination: Coordination,
+        master_node_id: str,
+        expected: CoordinationStatus | str,
+        status: CoordinationStatus | str,
+    ) -> bool:
+        """C2: from ``expected`` to ``status``, for this master only."""
+        ...
+
+    def find_orphaned_masters(self) -> list[Coordination]:
+        """C3: STARTED or RECOVERING jobs whose master's node row is gone."""
+        ...
+
+    def claim_orphaned_master(self, orphan: Coordination, node_id: str) -> bool:
+        """C4: take over a lost master's job; True for the one node that wins."""
+        ...
+
+    def get_coordination(self, job_execution_id: int) -> Coordination | None:
+        """The coordination row of a job execution."""
+        ...
+
+    def find_recovering(self, node_id: str) -> list[Coordination]:
+        """RECOVERING jobs that ``node_id`` claimed and has not finished recovering."""
+        ...
+
+    # -- partitions
+
+    def insert_partitions(self, tasks: Iterable[PartitionTask]) -> None:
+        """P1: partitions of a master step, PENDING, all or none."""
+        ...
+
+    def fetch_assigned(self, node_id: str, limit: int) -> list[PartitionTask]:
+        """P2: up to ``limit`` PENDING partitions of ``node_id`` whose job is STARTED."""
+        ...
+
+    def transition_partition(
+        self,
+        task: PartitionTask,
+        node_id: str,
+        expected: PartitionStatus | str,
+        status: PartitionStatus | str,
+    ) -> bool:
+        """P3: this node's partition from ``expected`` to ``status``."""
+        ...
+
+    def claim_partition(self, task: PartitionTask, node_id: str) -> bool:
+        """P3 from PENDING to CLAIMED; False too when its row stayed locked."""
+        ...
+
+    def refresh_partition(
+        self, step_execution_id: int, node_id: str, *, connection: Connection | None = None
+    ) -> bool:
+        """P4: True while the partition is this node's CLAIMED partition (the fence, inside a
+        chunk's transaction when ``connection`` is given)."""
+        ...
+
+    def count_open(self, master_step_execution_id: int) -> int:
+        """P5: PENDING or CLAIMED partitions of a master step."""
+        ...
+
+    def count_failed(self, master_step_execution_id: int) -> int:
+        """P6: FAILED partitions of a master step."""
+        ...
+
+    def find_orphaned_partitions(
+        self, master_step_execution_id: int, threshold_ms: int
+    ) -> list[PartitionTask]:
+        """P7: open partitions silent for ``threshold_ms`` whose node row is gone."""
+        ...
+
+    def reassign(self, task: PartitionTask, new_node_id: str) -> bool:
+        """P8: an orphan back to PENDING on ``new_node_id``, only as it was seen."""
+        ...
+
+    def fail_orphan(self, task: PartitionTask) -> bool:
+        """An orphan (or an unclaimed partition of a stopping job) FAILED, only as it was seen."""
+        ...
+
+    def list_partitions(self, master_step_execution_id: int) -> list[PartitionTask]:
+        """The partitions of a master step, by step execution id."""
+        ...
+
+    def record_phase(self, job_execution_id: int, node_id: str, phase: str) -> None:
+        """E1: a phase-timing event."""
+        ...
+
+    def fail_open_partitions(self, master_step_execution_id: int) -> int:
+        """Fence a recovered job: its PENDING and CLAIMED partitions end FAILED; how many."""
+        ...
+
+
 def _rows(result: StatementResult) -> list[dict[str, Any]]:
     # Drivers report column names in different cases (PostgreSQL folds, MySQL keeps them).
     return [{k.lower(): v for k, v in row._mapping.items()} for row in result.rows]
@@ -155,8 +315,8 @@ class _LateVerdict(Exception):
     """Rolls back a sweep whose statement answered after its deadline."""
 
 
-class ClusterStore:
-    """Reads and writes the cluster tables of one database."""
+class SqlClusterStore:
+    """Reads and writes the cluster tables of one database (a :class:`ClusterStore`)."""
 
     def __init__(self, db: Database, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
         self.db = db
@@ -264,6 +424,11 @@ class ClusterStore:
         with self._lock:
             return sum(self.counts.values())
 
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether the database could not run a statement now but may later (the dialect's
+        :meth:`~springbatch_py.db.dialect.Dialect.is_transient`)."""
+        return self.dialect.is_transient(error)
+
     # -- nodes -------------------------------------------------------------------------------
 
     def register_node(self, node_id: str, host_identifier: str) -> None:
@@ -284,7 +449,7 @@ class ClusterStore:
         result = self._run(
             "node_heartbeat", {"node_id": node_id, "current_load": current_load}, write=True
         )
-        return _one_row("node_heartbeat", result.rowcounts[0], f"node {node_id}")
+        return one_row("node_heartbeat", result.rowcounts[0], f"node {node_id}")
 
     def mark_unreachable(self, threshold_ms: int, *, deadline: float | None = None) -> int:
         """N3: how many nodes became UNREACHABLE (0 when a node row stayed locked, or when the
@@ -374,7 +539,7 @@ class ClusterStore:
             },
             write=True,
         )
-        return _one_row(
+        return one_row(
             "coordination_transition",
             result.rowcounts[0],
             f"job execution {coordination.job_execution_id}",
@@ -409,7 +574,7 @@ class ClusterStore:
             },
             write=True,
         )
-        return _one_row(
+        return one_row(
             "coordination_claim_orphaned",
             result.rowcounts[0],
             f"job execution {orphan.job_execution_id}",
@@ -498,7 +663,7 @@ class ClusterStore:
             },
             write=True,
         )
-        return _one_row(
+        return one_row(
             "partition_transition", result.rowcounts[0], f"partition {task.step_execution_id}"
         )
 
@@ -519,7 +684,7 @@ class ClusterStore:
                 "status": PartitionStatus.CLAIMED,
             },
         )
-        return result is not None and _one_row(
+        return result is not None and one_row(
             "partition_transition", result.rowcounts[-1], f"partition {task.step_execution_id}"
         )
 
@@ -538,7 +703,7 @@ class ClusterStore:
             write=True,
             connection=connection,
         )
-        return _one_row("partition_refresh", result.rowcounts[0], f"partition {step_execution_id}")
+        return one_row("partition_refresh", result.rowcounts[0], f"partition {step_execution_id}")
 
     def count_open(self, master_step_execution_id: int) -> int:
         """P5: PENDING or CLAIMED partitions of a master step."""
@@ -596,7 +761,7 @@ class ClusterStore:
                 "old_node_id": task.assigned_node or NO_NODE,
             },
         )
-        return result is not None and _one_row(
+        return result is not None and one_row(
             "partition_reassign", result.rowcounts[-1], f"partition {task.step_execution_id}"
         )
 
@@ -613,7 +778,7 @@ class ClusterStore:
                 "old_node_id": task.assigned_node or NO_NODE,
             },
         )
-        return result is not None and _one_row(
+        return result is not None and one_row(
             "partition_fail_orphan", result.rowcounts[-1], f"partition {task.step_execution_id}"
         )
 

@@ -333,7 +333,7 @@ class Worker:
             try:
                 claimed = store.claim_partition(task, node_id)
             except DBAPIError as exc:
-                if not store.dialect.is_transient(exc):
+                if not store.is_transient(exc):
                     raise
                 # A deadlock with another node's transaction: the partition is still PENDING
                 # for this node and is claimed at a later poll.
@@ -361,7 +361,7 @@ class Worker:
             try:
                 self._execute(task, running)
             except Exception as exc:
-                if running.execution is None and self.runtime.store.dialect.is_transient(exc):
+                if running.execution is None and self.runtime.store.is_transient(exc):
                     # Its step could not even be read: run it again rather than fail it.
                     log.warning(
                         "partition %s could not start (%s): back to PENDING",

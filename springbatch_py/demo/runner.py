@@ -35,7 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from springbatch_py.cluster import ClusterSettings, Node
-from springbatch_py.cluster.store import ClusterStore, NodeRow, PartitionTask
+from springbatch_py.cluster.store import NodeRow, PartitionTask, SqlClusterStore
 from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.errors import JobExecutionNotRunningError
 from springbatch_py.core.launch import JobOperator, JobRegistry
@@ -170,7 +170,7 @@ def _run(options: DemoOptions, console: Console, folder: Path) -> int:
         concurrency_limit_per_node=DEMO_SETTINGS["concurrency-limit-per-node"],
     )
     with _workers(url, options.nodes, folder, console) as processes, Database.open(url) as db:
-        store, explorer = ClusterStore(db), JobExplorer(db)
+        store, explorer = SqlClusterStore(db), JobExplorer(db)
         _wait_for_workers(store, options.nodes, processes, folder)
         node = Node(url, jobs=[job], settings=settings)
         parameters = JobParameters({"run.id": Long(time.time_ns() // 1000)})
@@ -274,7 +274,7 @@ def _workers(
 
 
 def _wait_for_workers(
-    store: ClusterStore, count: int, processes: list[subprocess.Popen[bytes]], folder: Path
+    store: SqlClusterStore, count: int, processes: list[subprocess.Popen[bytes]], folder: Path
 ) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -293,7 +293,7 @@ def _wait_for_workers(
     raise DemoError(f"the {count} worker nodes did not register within 60 s")
 
 
-def _snapshot(explorer: JobExplorer, store: ClusterStore, parameters: JobParameters) -> Snapshot:
+def _snapshot(explorer: JobExplorer, store: SqlClusterStore, parameters: JobParameters) -> Snapshot:
     snapshot = Snapshot(nodes=sorted(store.all_nodes(), key=lambda n: n.node_id))
     instance = explorer.find_job_instance(workload.JOB_NAME, parameters)
     execution = explorer.get_last_job_execution(instance) if instance else None
@@ -322,7 +322,7 @@ class _Watch:
         future: Future[JobExecution],
         parameters: JobParameters,
         explorer: JobExplorer,
-        store: ClusterStore,
+        store: SqlClusterStore,
         console: Console,
         options: DemoOptions,
     ) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.cluster.store import SqlClusterStore
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
@@ -131,7 +131,7 @@ def test_a_signal_stops_the_job_and_a_restart_completes_it(
     assert stopped.status is BatchStatus.STOPPED, output[-3000:]
     assert not [s for s in stopped.step_executions if s.status.is_running], stopped
     if job == "slowSquares":
-        coordination = ClusterStore(db).get_coordination(execution.id)
+        coordination = SqlClusterStore(db).get_coordination(execution.id)
         assert coordination is not None and coordination.status == "COMPLETED"
     done = {s.step_name for s in stopped.step_executions if s.status is BatchStatus.COMPLETED}
     restarted = run("restart", str(execution.id), "--jobs", JOBS, "--steps", STEPS, "--url", url)
@@ -183,7 +183,7 @@ def test_recover_refuses_a_live_master_then_fails_a_dead_one(
     failed = JobRepository(db).get_job_execution(execution.id)
     assert failed is not None and failed.status is BatchStatus.FAILED
     assert not [s for s in failed.step_executions if s.status.is_running]
-    coordination = ClusterStore(db).get_coordination(execution.id)
+    coordination = SqlClusterStore(db).get_coordination(execution.id)
     assert coordination is not None and coordination.status == "ABANDONED"
     restarted = run(
         "restart", str(execution.id), "--jobs", JOBS, "--steps", STEPS, "--url", url, *FAST

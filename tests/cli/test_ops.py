@@ -212,9 +212,9 @@ def test_partitioned_job_on_a_node_process(url: str, tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         with Database.open(url, must_exist=True) as db:
-            from springbatch_py.cluster.store import ClusterStore
+            from springbatch_py.cluster.store import SqlClusterStore
 
-            store = ClusterStore(db)
+            store = SqlClusterStore(db)
             wait_for(lambda: store.all_nodes(), 60, "the node to register")
         nodes = json.loads(run("nodes", "--url", url, "--json").stdout)
         assert [n["status"] for n in nodes] == ["ACTIVE"]

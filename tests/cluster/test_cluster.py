@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from springbatch_py.cluster import Node, NodeStatus, strategy_for
-from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.cluster.store import SqlClusterStore
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
@@ -61,7 +61,7 @@ class Cluster:
         create_schema(self.db, major=6)
         with self.db.begin() as connection:
             METADATA.create_all(connection)
-        self.store = ClusterStore(self.db)
+        self.store = SqlClusterStore(self.db)
         self.processes: list[Process] = []
         self.nodes: list[Node] = []
         self._logs: list[TextIO] = []

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from springbatch_py.cluster import Node
 from springbatch_py.cluster.errors import RowLockedError
-from springbatch_py.cluster.store import ClusterStore, PartitionTask
+from springbatch_py.cluster.store import PartitionTask, SqlClusterStore
 from springbatch_py.core.domain import StepExecution
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
@@ -154,7 +154,7 @@ def test_a_partitions_final_writes_land_across_transient_errors(
 # -- defect 4: a row lock held by a frozen node does not stall the master ----------------------
 
 
-def _orphans(database: Database, count: int) -> tuple[ClusterStore, list[PartitionTask]]:
+def _orphans(database: Database, count: int) -> tuple[SqlClusterStore, list[PartitionTask]]:
     """``count`` partitions CLAIMED by a node whose row is gone, silent long enough."""
     create_schema(database)
     repository = JobRepository(database)
@@ -163,7 +163,7 @@ def _orphans(database: Database, count: int) -> tuple[ClusterStore, list[Partiti
     repository.add(manager)
     workers = [execution.create_step_execution(f"worker:{i}") for i in range(count)]
     repository.add_all(workers)
-    store = ClusterStore(database)
+    store = SqlClusterStore(database)
     assert execution.id is not None and manager.id is not None
     tasks = [
         PartitionTask(
@@ -260,13 +260,13 @@ def test_a_database_stall_longer_than_the_cleanup_threshold_evicts_nobody(
 ) -> None:
     running = threading.Event()
     running.set()
-    beat = ClusterStore.heartbeat
+    beat = SqlClusterStore.heartbeat
 
-    def stalled(self: ClusterStore, node_id: str, current_load: int) -> bool:
+    def stalled(self: SqlClusterStore, node_id: str, current_load: int) -> bool:
         running.wait(60)  # the database does not answer the heartbeats meanwhile
         return beat(self, node_id, current_load)
 
-    monkeypatch.setattr(ClusterStore, "heartbeat", stalled)
+    monkeypatch.setattr(SqlClusterStore, "heartbeat", stalled)
     first, second = cluster.node("a"), cluster.node("b")
     cleanup_s = first.settings.node_cleanup_threshold / 1000
     cluster.store.register_node("ghost", "h")  # a node that really dies meanwhile

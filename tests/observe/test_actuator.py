@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.cluster.store import SqlClusterStore
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
@@ -238,7 +238,7 @@ def test_readiness_is_down_without_the_database(engine: str) -> None:
     try:
         with Database.open(scratch.url) as db:
             create_schema(db, major=6)
-            ClusterStore(db).register_node("probed-node", "somewhere")
+            SqlClusterStore(db).register_node("probed-node", "somewhere")
         with ObservabilityServer(scratch.url) as server:
             assert fetch_json(f"{server.url}/actuator/health/readiness") == (200, {"status": "UP"})
             scratch.drop()

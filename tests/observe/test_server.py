@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.cluster.store import SqlClusterStore
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
@@ -276,7 +276,7 @@ def test_health_is_503_when_the_database_is_gone(engine: str) -> None:
     try:
         with Database.open(scratch.url) as db:
             create_schema(db, major=6)
-            ClusterStore(db).register_node("observed-node", "somewhere")
+            SqlClusterStore(db).register_node("observed-node", "somewhere")
         with ObservabilityServer(scratch.url) as server:
             status, health = fetch_json(f"{server.url}/health")
             assert status == 200 and health["status"] == "UP"
@@ -302,7 +302,7 @@ def test_health_is_503_when_the_database_is_gone(engine: str) -> None:
 def test_serve_forever_prints_its_address_and_stops_on_sigterm(database_url: str) -> None:
     with Database.open(database_url) as db:
         create_schema(db, major=6)
-        ClusterStore(db).register_node("served-node", "somewhere")
+        SqlClusterStore(db).register_node("served-node", "somewhere")
     code = (
         "import sys; from springbatch_py.observe.server import serve_forever; "
         "sys.exit(serve_forever(sys.argv[1], '127.0.0.1', 0))"

@@ -22,10 +22,10 @@ from springbatch_py.cluster.states import (
     PartitionStatus,
 )
 from springbatch_py.cluster.store import (
-    ClusterStore,
     CompareAndSetError,
     Coordination,
     PartitionTask,
+    SqlClusterStore,
 )
 from springbatch_py.db.database import Database
 
@@ -91,12 +91,12 @@ TASK = PartitionTask(11, 1, "worker:0", 10, True, "worker", "node-a", PartitionS
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClusterStore]:
+def store(tmp_path: Path) -> Iterator[SqlClusterStore]:
     with Database.open(f"sqlite:///{tmp_path / 'cluster.db'}") as db:
-        yield ClusterStore(db)
+        yield SqlClusterStore(db)
 
 
-def test_the_store_refuses_an_illegal_transition_before_any_sql(store: ClusterStore) -> None:
+def test_the_store_refuses_an_illegal_transition_before_any_sql(store: SqlClusterStore) -> None:
     with pytest.raises(IllegalTransitionError, match="from COMPLETED to PENDING"):
         store.transition_partition(
             TASK, "node-a", PartitionStatus.COMPLETED, PartitionStatus.PENDING
@@ -113,7 +113,7 @@ def test_the_store_refuses_an_illegal_transition_before_any_sql(store: ClusterSt
 
 @pytest.mark.parametrize(("rows", "won"), [(0, False), (1, True)])
 def test_a_compare_and_set_wins_with_one_row(
-    store: ClusterStore, monkeypatch: pytest.MonkeyPatch, rows: int, won: bool
+    store: SqlClusterStore, monkeypatch: pytest.MonkeyPatch, rows: int, won: bool
 ) -> None:
     monkeypatch.setattr(store, "_run", lambda *a, **k: SimpleNamespace(rowcounts=[rows]))
     assert store.transition_partition(TASK, "node-a", "CLAIMED", "COMPLETED") is won
@@ -121,7 +121,7 @@ def test_a_compare_and_set_wins_with_one_row(
 
 
 def test_a_compare_and_set_that_moves_more_rows_raises(
-    store: ClusterStore, monkeypatch: pytest.MonkeyPatch
+    store: SqlClusterStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store, "_run", lambda *a, **k: SimpleNamespace(rowcounts=[2]))
     with pytest.raises(CompareAndSetError, match="partition_transition for partition 11 moved 2"):

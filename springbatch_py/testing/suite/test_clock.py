@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from springbatch_py.cluster.store import ClusterStore
+from springbatch_py.cluster.store import SqlClusterStore
 from springbatch_py.db import model
 from springbatch_py.db.database import Database, database_now
 from springbatch_py.db.schema import create_schema, require_cluster_schema, verify_schema
@@ -71,7 +71,7 @@ def test_age_of_a_bound_time_matches_the_database_clock(zoned: Database) -> None
             ),
             {"t": dialect.bind_timestamp(past)},
         )
-    (row,) = ClusterStore(zoned).all_nodes()  # node_list_all: the age the sweeps compare
+    (row,) = SqlClusterStore(zoned).all_nodes()  # node_list_all: the age the sweeps compare
     tolerance = 500 if dialect.millisecond_clock else 1500
     assert abs(row.heartbeat_age_ms - 5000) <= tolerance, row
 
@@ -81,7 +81,7 @@ def test_cluster_statements_write_and_age_on_one_clock(zoned: Database) -> None:
     measure (node_list_all) are on one clock, in every session zone: a node that has just
     heartbeated is not old."""
     create_schema(zoned, major=6)
-    store = ClusterStore(zoned)
+    store = SqlClusterStore(zoned)
     store.register_node("n1", "host")
     assert store.heartbeat("n1", 0)
     (row,) = store.all_nodes()
@@ -94,7 +94,7 @@ def test_cluster_statements_write_the_session_clock(zoned: Database) -> None:
     """The heartbeat time the cluster's statements write reads back as the database clock of the
     configured zone (the clock_now statement)."""
     create_schema(zoned, major=6)
-    store = ClusterStore(zoned)
+    store = SqlClusterStore(zoned)
     store.register_node("n1", "host")
     with zoned.connect() as connection:
         now = database_now(zoned, connection)
@@ -132,7 +132,7 @@ def _two_heartbeats_250_ms_apart(db: Database) -> tuple[float, float]:
                 ),
                 {"node_id": node_id, "t": db.dialect.bind_timestamp(when)},
             )
-    ages = {row.node_id: row.heartbeat_age_ms for row in ClusterStore(db).all_nodes()}
+    ages = {row.node_id: row.heartbeat_age_ms for row in SqlClusterStore(db).all_nodes()}
     return ages["older"], ages["newer"]
 
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from springbatch_py.cluster.store import ClusterStore, Coordination, PartitionTask
+from springbatch_py.cluster.store import Coordination, PartitionTask, SqlClusterStore
 from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
@@ -26,7 +26,7 @@ THREADS = 8
 @dataclass
 class Setup:
     db: Database
-    store: ClusterStore
+    store: SqlClusterStore
     execution: JobExecution
     manager: StepExecution
     workers: list[StepExecution]
@@ -59,7 +59,7 @@ def setup(database: Database) -> Setup:
     repository.add(manager)
     workers = [execution.create_step_execution(f"worker:{i}") for i in range(4)]
     repository.add_all(workers)
-    return Setup(database, ClusterStore(database), execution, manager, workers)
+    return Setup(database, SqlClusterStore(database), execution, manager, workers)
 
 
 def _threshold(setup: Setup) -> int:
@@ -123,7 +123,7 @@ def test_node_rows_register_heartbeat_and_leave(setup: Setup) -> None:
 
 
 def test_an_update_that_changes_nothing_still_counts_its_row(setup: Setup) -> None:
-    """The heartbeat reads 0 rows as "this node's row is gone" (ClusterStore.heartbeat): two
+    """The heartbeat reads 0 rows as "this node's row is gone" (SqlClusterStore.heartbeat): two
     heartbeats within one tick of the column (whole seconds on the cluster library's MySQL DDL)
     with the same load write the values the row already holds, and must still count it. MySQL
     and MariaDB count matched rows, not changed ones, only for a client that asks
