@@ -6,13 +6,22 @@ dropped afterwards. An engine without a server is skipped with its reason, and t
 what ran where. ``SPRINGBATCH_TEST_REQUIRE=sqlite,postgresql,mariadb`` turns those skips into
 failures. ``--engines=sqlite,postgresql`` (or ``SPRINGBATCH_TEST_ENGINES``) limits the matrix.
 
+A test marked ``memory_store`` runs on one more, pseudo-engine: ``memory``, the in-memory
+cluster store (:class:`springbatch_py.cluster.memory.MemoryClusterStore`). It has no database:
+such a test asks for ``engine`` and builds its store itself (``database`` only on the others).
+``--engines`` selects it by that name, as the others (the default runs it).
+
 Markers:
 
 ``@pytest.mark.requires("sequences", ...)``
     skip engines whose dialect lacks a capability
-    (see :data:`springbatch_py.db.dialect.CAPABILITIES`).
+    (see :data:`springbatch_py.db.dialect.CAPABILITIES`); ``"sql"`` (:data:`SQL`): the test
+    runs SQL of its own, which every engine but ``memory`` has.
 ``@pytest.mark.engines("postgresql", ...)``
     run only on these engines.
+``@pytest.mark.memory_store``
+    run on the in-memory cluster store too (engine ``memory``), with the capabilities of
+    :attr:`~springbatch_py.cluster.memory.MemoryClusterStore.CAPABILITIES`.
 
 Fixtures: ``engine``, ``database_url``, ``database``, ``repository`` (a job repository on a fresh
 schema of each Spring Batch major) and ``target`` (a table with a primary key for items).
@@ -34,6 +43,7 @@ from typing import Any, TypedDict
 import pytest
 import sqlalchemy as sa
 
+from springbatch_py.cluster.memory import MemoryClusterStore
 from springbatch_py.db.database import Database
 from springbatch_py.db.dialect import CAPABILITIES
 from springbatch_py.db.schema import create_schema
@@ -41,6 +51,13 @@ from springbatch_py.repository.jobs import JobRepository
 from springbatch_py.testing.engines import ENGINES, PROVIDERS, Provider
 
 REQUIRE_ENV = "SPRINGBATCH_TEST_REQUIRE"
+#: The pseudo-engine of the in-memory cluster store (tests marked ``memory_store``).
+MEMORY = "memory"
+#: The capability of running SQL of one's own (statements, foreign keys, connections): every
+#: engine has it but :data:`MEMORY`.
+SQL = "sql"
+#: Every name ``--engines`` knows.
+KNOWN = (*ENGINES, MEMORY)
 ENGINES_ENV = "SPRINGBATCH_TEST_ENGINES"
 
 _SELECTED = pytest.StashKey[list[str]]()
@@ -65,9 +82,9 @@ class EngineReport(TypedDict):
 
 def _names(text: str | None, what: str) -> list[str]:
     names = [n.strip() for n in (text or "").split(",") if n.strip()]
-    unknown = [n for n in names if n not in ENGINES]
+    unknown = [n for n in names if n not in KNOWN]
     if unknown:
-        raise pytest.UsageError(f"{what}: unknown engine(s) {', '.join(unknown)}; known: {ENGINES}")
+        raise pytest.UsageError(f"{what}: unknown engine(s) {', '.join(unknown)}; known: {KNOWN}")
     return names
 
 
@@ -88,7 +105,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requires(*capabilities): needs dialect capabilities")
     config.addinivalue_line("markers", "engines(*names): run only on these engines")
-    selected = _names(config.getoption("--engines"), "--engines") or list(ENGINES)
+    config.addinivalue_line(
+        "markers", "memory_store: run on the in-memory cluster store too (engine 'memory')"
+    )
+    selected = _names(config.getoption("--engines"), "--engines") or list(KNOWN)
     missing = [n for n in required_engines() if n not in selected]
     if missing:
         raise pytest.UsageError(f"{REQUIRE_ENV} requires {missing}, excluded by --engines")
@@ -99,7 +119,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine" not in metafunc.fixturenames:
         return
     selected: list[str] = metafunc.config.stash[_SELECTED]
-    engines = [*selected]
+    in_memory = metafunc.definition.get_closest_marker("memory_store") is not None
+    engines = [e for e in selected if e != MEMORY or in_memory]
     marker = metafunc.definition.get_closest_marker("engines")
     if marker is not None:
         engines = [e for e in engines if e in marker.args]
@@ -122,8 +143,17 @@ def provider(name: str) -> Provider:
 
 @pytest.fixture
 def engine(request: pytest.FixtureRequest) -> str:
-    """The engine this test instance runs on; skipped (or failed) when it has no server."""
+    """The engine this test instance runs on; skipped (or failed) when it has no server, and
+    on ``memory`` when the test requires a capability the in-memory store lacks."""
     name: str = request.param
+    if name == MEMORY:
+        marker = request.node.get_closest_marker("requires")
+        for capability in marker.args if marker is not None else ():
+            _check_known(capability)
+            if capability not in MemoryClusterStore.CAPABILITIES:
+                pytest.skip(f"the in-memory cluster store lacks capability {capability}")
+        _ran[name] += 1
+        return name
     found = provider(name)
     if not found.probe():
         _skipped[name] += 1
@@ -141,6 +171,12 @@ def database_url(engine: str, request: pytest.FixtureRequest) -> Iterator[str]:
 
     Skips when the dialect lacks a capability named by ``@pytest.mark.requires``.
     """
+    if engine == MEMORY:
+        pytest.fail(
+            "the in-memory cluster store has no database: a memory_store test asks for "
+            "`database` only on the other engines",
+            pytrace=False,
+        )
     scratch = provider(engine).create()
     try:
         marker = request.node.get_closest_marker("requires")
@@ -152,10 +188,16 @@ def database_url(engine: str, request: pytest.FixtureRequest) -> Iterator[str]:
         scratch.drop()
 
 
+def _check_known(capability: str) -> None:
+    if capability not in CAPABILITIES and capability != SQL:
+        pytest.fail(f"unknown capability {capability!r}", pytrace=False)
+
+
 def _require(db: Database, capabilities: tuple[str, ...]) -> None:
     for capability in capabilities:
-        if capability not in CAPABILITIES:
-            pytest.fail(f"unknown capability {capability!r}", pytrace=False)
+        _check_known(capability)
+        if capability == SQL:
+            continue
         if not db.dialect.supports(capability):
             pytest.skip(f"{db.dialect.product} lacks capability {capability}")
 
@@ -194,7 +236,7 @@ def target(database: Database) -> sa.Table:
 
 
 def _local_reports() -> dict[str, EngineReport]:
-    return {
+    reports = {
         name: EngineReport(
             available=found.available,
             reason=found.reason,
@@ -205,6 +247,11 @@ def _local_reports() -> dict[str, EngineReport]:
         )
         for name, found in _providers.items()
     }
+    if _ran[MEMORY]:
+        reports[MEMORY] = EngineReport(
+            available=True, reason="", source="", created=0, ran=_ran[MEMORY], skipped=0
+        )
+    return reports
 
 
 def _merge(into: dict[str, EngineReport], reports: dict[str, EngineReport]) -> None:
@@ -241,9 +288,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write = terminalreporter.write_line
     terminalreporter.section("springbatch-py engines")
     required = required_engines()
-    for name in ENGINES:
+    for name in KNOWN:
         found = reports.get(name)
-        if found is None:
+        if name == MEMORY:
+            if found is not None:
+                write(f"  {name:<11} ran {found['ran']:>4} test(s) on the in-memory cluster store")
+        elif found is None:
             write(f"  {name:<11} not requested")
         elif found["available"]:
             write(

@@ -96,3 +96,37 @@ def test_required_engine_that_is_absent_fails_in_a_parallel_run(
     result = suite.runpytest_subprocess("-n", "2", "--engines", "sqlite,oracle")
     result.assert_outcomes(passed=2, skipped=1, errors=2)
     result.stdout.fnmatch_lines(["*required by SPRINGBATCH_TEST_REQUIRE*", "*(REQUIRED)*"])
+
+
+def test_memory_store_tests_run_on_the_in_memory_store_too(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_store="""
+import pytest
+
+pytestmark = pytest.mark.memory_store
+
+def test_store(engine):
+    assert engine in ("sqlite", "memory")
+
+@pytest.mark.requires("sql")
+def test_own_sql(engine):
+    assert engine == "sqlite"
+
+@pytest.mark.requires("millisecond_clock")
+def test_ages(engine):
+    pass
+"""
+    )
+    result = suite.runpytest_subprocess("test_store.py", "--engines", "sqlite,memory", "-rs")
+    result.assert_outcomes(passed=5, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*memory * ran    2 test(s) on the in-memory cluster store*",
+            "*the in-memory cluster store lacks capability sql*",
+        ]
+    )
+    # Only marked tests run there; --engines leaves it out like any engine.
+    result = suite.runpytest_subprocess("test_matrix.py", "--engines", "sqlite,memory")
+    result.assert_outcomes(passed=2, skipped=1)
+    result = suite.runpytest_subprocess("test_store.py", "--engines", "sqlite")
+    result.assert_outcomes(passed=3)

@@ -1,5 +1,11 @@
 """The cluster statements on every engine: what each one does, its compare-and-set row counts,
-and racing claims from several connections."""
+and racing claims from several connections.
+
+The same tests run on the in-memory cluster store (engine ``memory``): what they ask of the
+store, it must answer as the SQL does. There the rows age on a manual clock instead of by
+sleeping, and a test that runs SQL of its own (``requires("sql")``) or needs row locks is
+skipped, saying so.
+"""
 
 from __future__ import annotations
 
@@ -14,22 +20,69 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from springbatch_py.cluster.memory import ManualClock, MemoryClusterStore
 from springbatch_py.cluster.store import Coordination, PartitionTask, SqlClusterStore
-from springbatch_py.core.domain import JobExecution, StepExecution
+from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
+from springbatch_py.core.parameters import JobParameters
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
 from springbatch_py.repository.jobs import JobRepository
+from springbatch_py.testing.plugin import MEMORY
+
+pytestmark = pytest.mark.memory_store
 
 THREADS = 8
 
 
 @dataclass
 class Setup:
-    db: Database
-    store: SqlClusterStore
+    store: SqlClusterStore | MemoryClusterStore
     execution: JobExecution
     manager: StepExecution
     workers: list[StepExecution]
+    #: the database of the SQL store; None in memory
+    db: Database | None = None
+    #: the clock of the memory store; None on a database
+    clock: ManualClock | None = None
+
+    @property
+    def sql(self) -> Database:
+        """The database (only tests that require ``sql`` ask)."""
+        assert self.db is not None, "this test runs SQL of its own: mark it requires('sql')"
+        return self.db
+
+    @property
+    def millisecond_clock(self) -> bool:
+        """Whether ages are measured in milliseconds (not whole seconds)."""
+        return self.db is None or self.db.dialect.millisecond_clock
+
+    def age_past(self, threshold_ms: int) -> None:
+        """Until rows written now are older than ``threshold_ms``: the database's clock is
+        waited for (a clock of whole seconds needs a second more), the memory store's moved."""
+        if self.clock is not None:
+            self.clock.advance(threshold_ms + 200)
+            return
+        extra = 0.2 if self.millisecond_clock else 1.2
+        time.sleep(threshold_ms / 1000 + extra)
+
+    def passed_deadline(self) -> float:
+        """A sweep deadline that has passed by the time the statement answers."""
+        if self.clock is not None:
+            return self.clock.seconds() - 0.001
+        return time.monotonic()
+
+    def deadline_in(self, seconds: float) -> float:
+        """A sweep deadline ``seconds`` from now, on the store's clock."""
+        now = self.clock.seconds() if self.clock is not None else time.monotonic()
+        return now + seconds
+
+    def phase_event_count(self) -> int:
+        """Rows of ``BATCH_JOB_PHASE_EVENTS``."""
+        if isinstance(self.store, MemoryClusterStore):
+            return len(self.store.phase_events)
+        with self.sql.connect() as c:
+            count = c.execute(sa.text("SELECT COUNT(*) FROM batch_job_phase_events")).scalar()
+        return int(count or 0)
 
     def coordination(self, master: str = "master-1") -> Coordination:
         assert self.execution.id is not None and self.manager.id is not None
@@ -51,7 +104,10 @@ class Setup:
 
 
 @pytest.fixture
-def setup(database: Database) -> Setup:
+def setup(engine: str, request: pytest.FixtureRequest) -> Setup:
+    if engine == MEMORY:
+        return _in_memory()
+    database: Database = request.getfixturevalue("database")
     create_schema(database)
     repository = JobRepository(database)
     execution = repository.create_job_execution("clustered", {"run": "1"})
@@ -59,20 +115,30 @@ def setup(database: Database) -> Setup:
     repository.add(manager)
     workers = [execution.create_step_execution(f"worker:{i}") for i in range(4)]
     repository.add_all(workers)
-    return Setup(database, SqlClusterStore(database), execution, manager, workers)
+    return Setup(SqlClusterStore(database), execution, manager, workers, db=database)
+
+
+def _in_memory() -> Setup:
+    """The same job execution and steps, with the ids a repository would give them (the
+    memory store knows no job tables)."""
+    execution = JobExecution(JobInstance(1, "clustered"), JobParameters({"run": "1"}), id=1)
+    manager = execution.create_step_execution("clustered.manager")
+    manager.id = 1
+    workers = [execution.create_step_execution(f"worker:{i}") for i in range(4)]
+    for step_id, worker in enumerate(workers, start=2):
+        worker.id = step_id
+    clock = ManualClock()
+    return Setup(MemoryClusterStore(clock), execution, manager, workers, clock=clock)
 
 
 def _threshold(setup: Setup) -> int:
     """A silence threshold a fresh row never reaches: a clock of whole seconds reads a row
     written a moment ago as up to a second old."""
-    return 1000 if setup.db.dialect.millisecond_clock else 3000
+    return 1000 if setup.millisecond_clock else 3000
 
 
 def _age_past(setup: Setup, threshold_ms: int) -> None:
-    """Sleep until rows written now are older than ``threshold_ms`` on the database clock (a
-    clock of whole seconds needs a second more)."""
-    extra = 0.2 if setup.db.dialect.millisecond_clock else 1.2
-    time.sleep(threshold_ms / 1000 + extra)
+    setup.age_past(threshold_ms)
 
 
 def _race(calls: list[Callable[[], bool]]) -> list[bool]:
@@ -122,6 +188,7 @@ def test_node_rows_register_heartbeat_and_leave(setup: Setup) -> None:
     assert [n.node_id for n in store.all_nodes()] == ["node-b"]
 
 
+@pytest.mark.requires("sql")
 def test_an_update_that_changes_nothing_still_counts_its_row(setup: Setup) -> None:
     """The heartbeat reads 0 rows as "this node's row is gone" (SqlClusterStore.heartbeat): two
     heartbeats within one tick of the column (whole seconds on the cluster library's MySQL DDL)
@@ -130,12 +197,12 @@ def test_an_update_that_changes_nothing_still_counts_its_row(setup: Setup) -> No
     (CLIENT_FOUND_ROWS), as SQLAlchemy's MySQL drivers do on every connection."""
     setup.store.register_node("node-a", "host-a")
     assert setup.store.heartbeat("node-a", 7) is True
-    nodes = setup.db.dialect.table_name("BATCH_NODES", "cluster")
+    nodes = setup.sql.dialect.table_name("BATCH_NODES", "cluster")
     same = sa.text(
         f"UPDATE {nodes} SET STATUS = 'ACTIVE', CURRENT_LOAD = :load, "
         "LAST_UPDATED_TIME = LAST_UPDATED_TIME WHERE NODE_ID = :node"
     )
-    with setup.db.begin() as c:
+    with setup.sql.begin() as c:
         assert c.execute(same, {"load": 7, "node": "node-a"}).rowcount == 1
         assert c.execute(same, {"load": 7, "node": "node-gone"}).rowcount == 0
 
@@ -166,13 +233,13 @@ def test_a_sweep_answering_past_its_deadline_is_rolled_back(setup: Setup) -> Non
     store.register_node("silent", "h")
     threshold = _threshold(setup)
     _age_past(setup, threshold)
-    passed = time.monotonic()  # as if the statement waited past the deadline
+    passed = setup.passed_deadline()  # as if the statement waited past the deadline
     assert store.mark_unreachable(threshold, deadline=passed) == 0
     assert {n.node_id: n.status for n in store.all_nodes()} == {"silent": "ACTIVE"}
-    assert store.mark_unreachable(threshold, deadline=time.monotonic() + 60) == 1
+    assert store.mark_unreachable(threshold, deadline=setup.deadline_in(60)) == 1
     assert store.delete_unreachable(threshold, deadline=passed) == 0
     assert [n.node_id for n in store.all_nodes()] == ["silent"]
-    assert store.delete_unreachable(threshold, deadline=time.monotonic() + 60) == 1
+    assert store.delete_unreachable(threshold, deadline=setup.deadline_in(60)) == 1
     assert store.all_nodes() == []
 
 
@@ -295,9 +362,9 @@ def test_a_partition_write_left_open_locks_no_other_partition(setup: Setup) -> N
     _started(setup, [fenced, completing, pending, orphan])
     for task in (fenced, completing, orphan):
         assert store.transition_partition(task, task.assigned_node or "", "PENDING", "CLAIMED")
-    with setup.db.engine.connect() as frozen, frozen.begin():
+    with setup.sql.engine.connect() as frozen, frozen.begin():
         assert store.refresh_partition(fenced.step_execution_id, "node-a", connection=frozen)
-        moved = setup.db.statements["partition_transition"].run(
+        moved = setup.sql.statements["partition_transition"].run(
             frozen,
             {
                 "step_execution_id": completing.step_execution_id,
@@ -381,10 +448,11 @@ def test_a_claimed_partition_cannot_be_reassigned_from_a_stale_view(setup: Setup
     assert not store.reassign(replace(orphan, assigned_node="other"), "new")
 
 
+@pytest.mark.requires("sql")
 def test_partition_rows_are_removed_with_their_step_execution(setup: Setup) -> None:
     task = setup.task(0, "node-a")
     _started(setup, [task])
-    with setup.db.begin() as c:
+    with setup.sql.begin() as c:
         c.execute(
             sa.text("DELETE FROM BATCH_STEP_EXECUTION_CONTEXT WHERE STEP_EXECUTION_ID = :id"),
             {"id": task.step_execution_id},
@@ -400,6 +468,4 @@ def test_partition_rows_are_removed_with_their_step_execution(setup: Setup) -> N
 def test_phase_events_are_recorded(setup: Setup) -> None:
     assert setup.execution.id is not None
     setup.store.record_phase(setup.execution.id, "master-1", "RECEIVED")
-    with setup.db.connect() as c:
-        count = c.execute(sa.text("SELECT COUNT(*) FROM batch_job_phase_events")).scalar()
-    assert count == 1
+    assert setup.phase_event_count() == 1
