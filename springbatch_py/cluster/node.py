@@ -142,6 +142,12 @@ class Node:
         Jobs whose partitioned steps' worker steps are registered too.
     settings:
         Cluster settings (default: :meth:`ClusterSettings.load` from the environment).
+    store:
+        The cluster tables (default: the database's, :class:`SqlClusterStore`); unit tests pass
+        a :class:`~springbatch_py.cluster.memory.MemoryClusterStore`.
+    clock:
+        The node's monotonic clock in seconds (default :func:`time.monotonic`); unit tests pass
+        the memory store's :class:`~springbatch_py.cluster.memory.ManualClock` ``seconds``.
     """
 
     def __init__(
@@ -153,6 +159,8 @@ class Node:
         settings: ClusterSettings | None = None,
         database_settings: DatabaseSettings | None = None,
         serializer: ContextSerializer | None = None,
+        store: ClusterStore | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings or ClusterSettings.load()
         if isinstance(database, Database):
@@ -171,8 +179,10 @@ class Node:
         prefix = self.settings.node_id_prefix.strip()
         self.node_id = f"{prefix}-{uuid.uuid4()}"
         self.repository = JobRepository(self.db, serializer=serializer)
-        self.store: ClusterStore = SqlClusterStore(self.db)
-        self.runtime = ClusterRuntime(self.node_id, self.settings, self.store, self.repository)
+        self.store: ClusterStore = store if store is not None else SqlClusterStore(self.db)
+        self.runtime = ClusterRuntime(
+            self.node_id, self.settings, self.store, self.repository, clock=clock or time.monotonic
+        )
         self.worker = Worker(self.runtime, self.registry)
         self.clock_check = ClockCheck(self.node_id, self.settings, self.db.settings.time_zone)
         self.runtime.wake_worker = self.worker.wake
@@ -185,7 +195,7 @@ class Node:
         self._upkeep: _Ticker | None = None
         # Heartbeat state: see the module docstring for who writes what.
         self._beat_lock = threading.Lock()
-        self._last_heartbeat = time.monotonic()
+        self._last_heartbeat = self.runtime.clock()
         self._resumed_at = -math.inf
         self._evicted = False
         self._generation = 0
@@ -231,7 +241,7 @@ class Node:
             )
         self.store.register_node(self.node_id, self._host_identifier())
         with self._beat_lock:
-            self._last_heartbeat = time.monotonic()
+            self._last_heartbeat = self.runtime.clock()
         log.info("node %s registered", self.node_id)
         stopping = self.runtime.stopping
         s, seconds = self.settings, self.runtime.seconds
@@ -349,14 +359,14 @@ class Node:
         """The heartbeat thread's one job: N2, and noting what it says."""
         with self._beat_lock:
             generation = self._generation
-        started, due = time.monotonic(), self._beat_started
+        started, due = self.runtime.clock(), self._beat_started
         self._beat_started = started
         try:
             alive = self.store.heartbeat(self.node_id, self.worker.load)
         except Exception as exc:
             self._heartbeat_failed(exc)
             return
-        now = time.monotonic()
+        now = self.runtime.clock()
         if due is not None:
             due += self.runtime.seconds(self.settings.heartbeat_interval)
             self.metrics.heartbeat(max(0.0, started - due), now - started)
@@ -394,7 +404,7 @@ class Node:
 
     def _fence_if_silent(self) -> None:
         with self._beat_lock:
-            silent = time.monotonic() - self._last_heartbeat
+            silent = self.runtime.clock() - self._last_heartbeat
         if silent * 1000 >= self.settings.unreachable_node_threshold / 2:
             self.worker.fence()
 
@@ -432,7 +442,7 @@ class Node:
         with self._beat_lock:
             self._generation += 1
             self._evicted = False
-            self._last_heartbeat = self._resumed_at = time.monotonic()
+            self._last_heartbeat = self._resumed_at = self.runtime.clock()
             self.runtime.status = NodeStatus.ACTIVE
         released = self.worker.release_left_claimed()
         log.info("node %s is ACTIVE again (%d partition(s) taken back)", self.node_id, released)
@@ -459,7 +469,7 @@ class Node:
         judge every node by a clock that jumped while nobody could heartbeat. Half the
         unreachable threshold, the silence :meth:`_why_not_sweep` tolerates in its own
         heartbeats."""
-        return time.monotonic() + self.settings.unreachable_node_threshold / 2000
+        return self.runtime.clock() + self.settings.unreachable_node_threshold / 2000
 
     def _may_sweep(self, threshold_ms: int) -> bool:
         """Sweep only when no node's heartbeats betray another time zone (see clocks.py), and
@@ -488,7 +498,7 @@ class Node:
             )
         unreachable = self.settings.unreachable_node_threshold
         with self._beat_lock:
-            now = time.monotonic()
+            now = self.runtime.clock()
             silent, resumed = now - self._last_heartbeat, now - self._resumed_at
         if silent * 1000 >= unreachable / 2:
             return f"its own heartbeats have failed for {silent:.1f} s"

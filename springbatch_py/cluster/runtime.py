@@ -54,6 +54,9 @@ class ClusterRuntime:
     leaving: threading.Event = field(default_factory=threading.Event)
     _status: NodeStatus = field(default=NodeStatus.ACTIVE, init=False)
     _status_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    #: The node's monotonic clock, in seconds: its heartbeat silences and sweep deadlines are
+    #: measured on it (unit tests on the memory store pass a manual clock's ``seconds``).
+    clock: Callable[[], float] = time.monotonic
 
     @property
     def status(self) -> NodeStatus:
