@@ -20,7 +20,8 @@ claims it again. ABANDONED is never written before the execution is FAILED.
 (``springbatch-py recover``), refused while a live master owns the execution.
 
 Threads: the recovery functions run on the node's recover-masters ticker (or the command's
-main thread) and share no state with other threads; the database is their only meeting point.
+main thread) and share no state with other threads; the cluster store (the database, or the
+memory store of unit tests) is their only meeting point.
 """
 
 from __future__ import annotations

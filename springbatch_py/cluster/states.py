@@ -5,7 +5,7 @@ springbatch-py makes as a compare-and-set (the statement names the state the row
 in, and the caller checks that exactly one row moved) where the Java library may not.
 
 The tables are :data:`NODE`, :data:`COORDINATION` and :data:`PARTITION`, rendered here (a unit
-test keeps them in step). :class:`~springbatch_py.cluster.store.ClusterStore` checks each
+test keeps them in step). Each :class:`~springbatch_py.cluster.store.ClusterStore` checks each
 transition it is asked for against them before any SQL runs (:class:`IllegalTransitionError`),
 and a compare-and-set that moves more than one row raises instead of counting as won.
 

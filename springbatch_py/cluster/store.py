@@ -1,5 +1,6 @@
 """The cluster tables: what the cluster layer asks of them (:class:`ClusterStore`), and the
-store that runs the named statements of ``dialects/common/cluster.sql`` (:class:`SqlClusterStore`).
+store that runs the named statements of ``dialects/common/cluster.sql``
+(:class:`SqlClusterStore`).
 
 Node, master, worker and recovery see the tables only through :class:`ClusterStore`, which
 :class:`SqlClusterStore` implements over SQL and :class:`~springbatch_py.cluster.memory.
@@ -26,6 +27,10 @@ the sweeps) wait for a lock at most :attr:`SqlClusterStore.lock_timeout_ms` (the
 a node frozen between its fence and its commit holds its partition's row, and the master must
 not wait on it. Such a statement that runs out of time moves nothing and is tried again at the
 next scan.
+
+Threads: a node's threads share its store; each statement takes a connection of the pool for
+itself (or runs on the one it is given), and :attr:`SqlClusterStore.counts` is guarded by a
+lock. The database is where the nodes' threads meet.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ fixtures of :mod:`springbatch_py.testing.plugin`, and asks for capabilities
 * ``test_repository``: job keys, parameters, contexts, optimistic locking and ids;
 * ``test_jobs``: chunk and tasklet steps, restart, skip, retry, stop and abandon;
 * ``test_cluster_store``: every cluster statement, its compare-and-set row counts, and
-  concurrent claims.
+  concurrent claims; on the in-memory cluster store too (engine ``memory``), which must answer
+  as the SQL does.
 
 Run it against your own server with ``springbatch-py conformance --url URL`` (it works in
 scratch databases it creates and drops), or from pytest::
