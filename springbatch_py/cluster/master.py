@@ -42,7 +42,7 @@ from springbatch_py.core.domain import COUNTERS, StepExecution
 from springbatch_py.core.errors import JobExecutionAlreadyRunningError, JobRestartError
 from springbatch_py.core.javatypes import Long
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.core.step import Repository, Step
+from springbatch_py.core.step import Step, StepRepository
 from springbatch_py.db.database import one_line
 
 log = logging.getLogger(__name__)
@@ -93,15 +93,15 @@ class PartitionStep(Step):
         self.on_success = on_success
         self.on_failure = on_failure
 
-    def batch_step_type(self, repository: Repository) -> str:
+    def batch_step_type(self, repository: StepRepository) -> str:
         # The manager's class moved between the majors.
-        if getattr(repository, "major", 5) >= 6:
+        if repository.major >= 6:
             return "org.springframework.batch.core.partition.PartitionStep"
         return "org.springframework.batch.core.partition.support.PartitionStep"
 
-    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def do_execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         runtime = current_runtime()
-        workers = self._split(step_execution, repository, runtime)
+        workers = self._split(step_execution, runtime)
         if not workers:
             log.warning("step %s: the partitioner made no partition to run", self.name)
             return
@@ -137,7 +137,7 @@ class PartitionStep(Step):
         if not store.transition_coordination(coordination, node_id, "STARTED", "COMPLETED"):
             self._lost(step_execution, coordination, runtime)
         failed = store.count_failed(step_execution.id) - cancelled
-        self._aggregate(step_execution, workers, repository, failed)
+        self._aggregate(step_execution, workers, runtime, failed)
         if stop_requested:
             # The partitions stopped (or ended) at their chunk boundaries; so does the manager,
             # and the job ends STOPPED, restartable.
@@ -145,9 +145,8 @@ class PartitionStep(Step):
 
     # -- split -------------------------------------------------------------------------------
 
-    def _split(
-        self, manager: StepExecution, repository: Repository, runtime: ClusterRuntime
-    ) -> list[StepExecution]:
+    def _split(self, manager: StepExecution, runtime: ClusterRuntime) -> list[StepExecution]:
+        repository = runtime.repository
         context = manager.execution_context
         if GRID_SIZE_KEY not in context:
             # The cluster library passes grid size 0; Spring Batch keeps it as a Long.
@@ -400,12 +399,14 @@ class PartitionStep(Step):
         self,
         manager: StepExecution,
         workers: Iterable[StepExecution],
-        repository: Repository,
+        runtime: ClusterRuntime,
         failed_partitions: int,
     ) -> None:
-        explorer: Any = repository
         ids = {w.id for w in workers}
-        reloaded = explorer.get_job_execution(manager.job_execution.id)
+        assert manager.job_execution.id is not None
+        reloaded = runtime.repository.get_job_execution(manager.job_execution.id)
+        if reloaded is None:
+            raise ClusterError(f"job execution {manager.job_execution.id} vanished")
         executions = [s for s in reloaded.step_executions if s.id in ids]
         # The caller's job execution shows the workers as they ended, not as they were split.
         fresh = {s.id: s for s in executions}

@@ -27,7 +27,7 @@ from springbatch_py.core.javatypes import Long
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameter, JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.core.step import Repository, Step, batch_version, spring_batch_major
+from springbatch_py.core.step import Repository, Step
 from springbatch_py.observe import tracing
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ class Job:
             if execution.status is not BatchStatus.STOPPING:
                 execution.start_time = repository.now()
                 execution.status = BatchStatus.STARTED
-                execution.execution_context["batch.version"] = batch_version(repository)
+                execution.execution_context["batch.version"] = repository.batch_version
                 repository.update(execution)
                 self.listeners.call("before_job", execution)
                 self._run(execution, repository)
@@ -272,7 +272,7 @@ class Job:
                     )
                 )
             execution.end_time = repository.now()
-            if spring_batch_major(repository) >= 6:
+            if repository.major >= 6:
                 # 6.0 saves the finished execution before the listeners too.
                 repository.update(execution)
             try:

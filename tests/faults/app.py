@@ -34,7 +34,7 @@ from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
-from springbatch_py.core.step import Repository, Step
+from springbatch_py.core.step import Step, StepRepository
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.item import IterableItemReader, SqlItemWriter
@@ -109,7 +109,7 @@ class _FenceWindow:
 class AuditedStep(Step):
     """``faultSum``: the range of its partition, one audit row per item, in the chunk."""
 
-    def execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         db = _database(repository)
         context = step_execution.execution_context
         delay = _int("FAULTS_DELAY_MS", 20) / 1000.0
@@ -132,5 +132,5 @@ class AuditedStep(Step):
         )
         chunk.execute(step_execution, _FenceWindow(repository, db))
 
-    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def do_execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         raise NotImplementedError("execute builds and runs the chunk step")
