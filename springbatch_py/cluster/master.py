@@ -38,9 +38,10 @@ from springbatch_py.cluster.partitioner import (
 )
 from springbatch_py.cluster.runtime import ClusterRuntime, current_runtime
 from springbatch_py.cluster.store import ActiveNode, Coordination, PartitionTask
+from springbatch_py.core.context import ExecutionContext
 from springbatch_py.core.domain import COUNTERS, StepExecution
-from springbatch_py.core.errors import JobExecutionAlreadyRunningError, JobRestartError
 from springbatch_py.core.javatypes import Long
+from springbatch_py.core.restart import plan_start
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Step, StepRepository
 from springbatch_py.db.database import one_line
@@ -177,25 +178,25 @@ class PartitionStep(Step):
         startable: list[StepExecution] = []
         for key, fresh in contexts.items():
             name = f"{self.worker_name}:{key}"
-            last = repository.get_last_step_execution(instance, name)
+            start = plan_start(
+                name,
+                repository.get_last_step_execution(instance, name),
+                job_execution,
+                allow_start_if_complete=self.allow_start_if_complete,
+                refuse_unfinished=True,
+            )
+            if start is None:
+                continue
             execution = StepExecution(name, job_execution)
-            if last is None or last.job_execution.id == job_execution.id:
-                execution.execution_context = fresh
-            elif last.status is BatchStatus.COMPLETED:
-                if not self.allow_start_if_complete:
-                    continue
-                execution.execution_context = fresh
-            else:
-                _check_restartable(last)
-                execution.execution_context = last.execution_context.copy()
-                execution.execution_context.pop("batch.executed", None)
+            execution.execution_context = start.context(fresh)
+            if start.resumed is not None:
                 self._rehome(execution, fresh, live)
             startable.append(execution)
         repository.add_all(startable)
         job_execution.step_executions.extend(startable)
         return startable
 
-    def _rehome(self, execution: StepExecution, fresh: Any, live: set[str]) -> None:
+    def _rehome(self, execution: StepExecution, fresh: ExecutionContext, live: set[str]) -> None:
         # A restarted partition keeps its old context, with its old node; node ids change on
         # every start, so a transferable partition whose node is gone takes its new assignment.
         context = execution.execution_context
@@ -444,17 +445,3 @@ def _saved_id(execution: StepExecution) -> int:
     if execution.id is None:
         raise ClusterError(f"{execution!r} was not saved")
     return execution.id
-
-
-def _check_restartable(last: StepExecution) -> None:
-    if last.status is BatchStatus.UNKNOWN:
-        raise JobRestartError(
-            f"Cannot restart step [{last.step_name}] from UNKNOWN status. The last execution "
-            "ended with a failure that could not be rolled back."
-        )
-    if last.status.is_running:
-        raise JobExecutionAlreadyRunningError(
-            f"step [{last.step_name}] may still be executing (status {last.status.name})"
-        )
-    if last.status is BatchStatus.ABANDONED:
-        raise JobRestartError(f"step [{last.step_name}] was ABANDONED and cannot be restarted")

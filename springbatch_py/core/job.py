@@ -17,15 +17,11 @@ from typing import Any, Protocol
 
 from springbatch_py.core.context import ExecutionContext
 from springbatch_py.core.domain import JobExecution, StepExecution
-from springbatch_py.core.errors import (
-    JobInterruptedError,
-    JobParametersInvalidError,
-    JobRestartError,
-    StartLimitExceededError,
-)
+from springbatch_py.core.errors import JobInterruptedError, JobParametersInvalidError
 from springbatch_py.core.javatypes import Long
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameter, JobParameters
+from springbatch_py.core.restart import EXECUTED_KEY, plan_start
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository, Step
 from springbatch_py.observe import tracing
@@ -309,7 +305,8 @@ class Job:
 
 
 def handle_step(step: Step, execution: JobExecution, repository: Repository) -> StepExecution:
-    """Run ``step`` within ``execution`` unless its last execution already completed.
+    """Run ``step`` within ``execution`` unless its last execution already completed (see
+    :func:`~springbatch_py.core.restart.plan_start`).
 
     Returns the new step execution, or the completed one of an earlier job execution.
     """
@@ -317,44 +314,24 @@ def handle_step(step: Step, execution: JobExecution, repository: Repository) -> 
         raise JobInterruptedError("JobExecution interrupted.")
     instance = execution.job_instance
     last = repository.get_last_step_execution(instance, step.name)
-    if last is not None and last.job_execution.id == execution.id:
-        last = None  # run again within the same job execution: intentional (e.g. a loop)
-    if not _should_start(last, execution, step, repository):
+    start = plan_start(
+        step.name,
+        last,
+        execution,
+        allow_start_if_complete=step.allow_start_if_complete,
+        start_limit=step.start_limit,
+        count_starts=lambda: repository.get_step_execution_count(instance, step.name),
+    )
+    if start is None:
         assert last is not None
         return last
     current = execution.create_step_execution(step.name)
-    if last is not None and last.status is not BatchStatus.COMPLETED:
-        # A restart resumes from where the last execution stopped.
-        context = last.execution_context.copy()
-        context.pop("batch.executed", None)
-        current.execution_context = context
-    else:
-        current.execution_context = ExecutionContext()
+    current.execution_context = start.context(ExecutionContext())
     repository.add(current)
     step.execute(current, repository)
-    current.execution_context["batch.executed"] = True
+    current.execution_context[EXECUTED_KEY] = True
     repository.update_execution_context(execution)
     if current.status in (BatchStatus.STOPPING, BatchStatus.STOPPED):
         execution.status = BatchStatus.STOPPING
         raise JobInterruptedError("Job interrupted by step execution")
     return current
-
-
-def _should_start(
-    last: StepExecution | None, execution: JobExecution, step: Step, repository: Repository
-) -> bool:
-    if last is None:
-        return True
-    if last.status is BatchStatus.UNKNOWN:
-        raise JobRestartError(
-            "Cannot restart step from UNKNOWN status. The last execution ended with a failure "
-            "that could not be rolled back, so it may be dangerous to proceed. Manual "
-            "intervention is probably necessary."
-        )
-    if last.status is BatchStatus.COMPLETED and not step.allow_start_if_complete:
-        return False
-    if repository.get_step_execution_count(execution.job_instance, step.name) < step.start_limit:
-        return True
-    raise StartLimitExceededError(
-        f"Maximum start limit exceeded for step: {step.name} StartMax: {step.start_limit}"
-    )
