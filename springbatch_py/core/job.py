@@ -21,6 +21,7 @@ from springbatch_py.core.errors import JobInterruptedError, JobParametersInvalid
 from springbatch_py.core.javatypes import Long
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameter, JobParameters
+from springbatch_py.core.partition import PartitionHandler
 from springbatch_py.core.restart import EXECUTED_KEY, plan_start
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository, Step
@@ -232,12 +233,24 @@ class Job:
         except Exception as exc:
             raise JobParametersInvalidError(str(exc)) from exc
 
-    def execute(self, execution: JobExecution, repository: Repository) -> None:
-        """Run the job for a created execution and record the outcome."""
+    def execute(
+        self,
+        execution: JobExecution,
+        repository: Repository,
+        *,
+        partition_handler: PartitionHandler | None = None,
+    ) -> None:
+        """Run the job for a created execution and record the outcome; ``partition_handler``
+        runs the partitions of its partitioned steps (see :mod:`springbatch_py.core.partition`)."""
         with tracing.job_span(execution):
-            self._execute_job(execution, repository)
+            self._execute_job(execution, repository, partition_handler)
 
-    def _execute_job(self, execution: JobExecution, repository: Repository) -> None:
+    def _execute_job(
+        self,
+        execution: JobExecution,
+        repository: Repository,
+        partition_handler: PartitionHandler | None,
+    ) -> None:
         try:
             self.validate(execution.job_parameters)
             if execution.status is not BatchStatus.STOPPING:
@@ -246,7 +259,7 @@ class Job:
                 execution.execution_context["batch.version"] = repository.batch_version
                 repository.update(execution)
                 self.listeners.call("before_job", execution)
-                self._run(execution, repository)
+                self._run(execution, repository, partition_handler)
             else:
                 # Stopped before it began: handled like any other interruption.
                 execution.status = BatchStatus.STOPPED
@@ -277,11 +290,16 @@ class Job:
                 log.exception("exception in after_job of job %s", self.name)
             repository.update(execution)
 
-    def _run(self, execution: JobExecution, repository: Repository) -> None:
+    def _run(
+        self,
+        execution: JobExecution,
+        repository: Repository,
+        partition_handler: PartitionHandler | None,
+    ) -> None:
         if self.flow is None:
             last: StepExecution | None = None
             for each in self.steps:
-                last = handle_step(each, execution, repository)
+                last = handle_step(each, execution, repository, partition_handler)
                 if last.status is not BatchStatus.COMPLETED:
                     break
             if last is not None:
@@ -290,7 +308,7 @@ class Job:
             return
         step: Step = self.flow.start
         while True:
-            result = handle_step(step, execution, repository)
+            result = handle_step(step, execution, repository, partition_handler)
             target = self.flow.next_target(step, result.exit_status.exit_code)
             if isinstance(target, EndState):
                 if target.status is BatchStatus.STOPPED:
@@ -304,7 +322,12 @@ class Job:
             step = target
 
 
-def handle_step(step: Step, execution: JobExecution, repository: Repository) -> StepExecution:
+def handle_step(
+    step: Step,
+    execution: JobExecution,
+    repository: Repository,
+    partition_handler: PartitionHandler | None = None,
+) -> StepExecution:
     """Run ``step`` within ``execution`` unless its last execution already completed (see
     :func:`~springbatch_py.core.restart.plan_start`).
 
@@ -328,7 +351,7 @@ def handle_step(step: Step, execution: JobExecution, repository: Repository) -> 
     current = execution.create_step_execution(step.name)
     current.execution_context = start.context(ExecutionContext())
     repository.add(current)
-    step.execute(current, repository)
+    step.execute(current, repository, partition_handler=partition_handler)
     current.execution_context[EXECUTED_KEY] = True
     repository.update_execution_context(execution)
     if current.status in (BatchStatus.STOPPING, BatchStatus.STOPPED):

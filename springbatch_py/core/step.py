@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from springbatch_py import __version__
 from springbatch_py.core import metrics
@@ -33,6 +33,9 @@ from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.observe import tracing
+
+if TYPE_CHECKING:
+    from springbatch_py.core.partition import PartitionHandler
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +151,27 @@ class Step(ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 
-    def execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
-        """Run the step for ``step_execution`` (already saved), recording the outcome."""
-        with tracing.step_span(step_execution):
-            self._execute_step(step_execution, repository)
+    def execute(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        *,
+        partition_handler: PartitionHandler | None = None,
+    ) -> None:
+        """Run the step for ``step_execution`` (already saved), recording the outcome.
 
-    def _execute_step(self, step_execution: StepExecution, repository: StepRepository) -> None:
+        ``partition_handler`` runs the partitions of a partitioned step: the launch hands it
+        down (see :mod:`springbatch_py.core.partition`); other steps do not use it.
+        """
+        with tracing.step_span(step_execution):
+            self._execute_step(step_execution, repository, partition_handler)
+
+    def _execute_step(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        partition_handler: PartitionHandler | None,
+    ) -> None:
         context = step_execution.execution_context
         context["batch.version"] = repository.batch_version
         context["batch.stepType"] = self.batch_step_type(repository)
@@ -164,7 +182,7 @@ class Step(ABC):
         try:
             self.listeners.call("before_step", step_execution)
             self.open(step_execution)
-            self.do_execute(step_execution, repository)
+            self._work(step_execution, repository, partition_handler)
             exit_status = ExitStatus.COMPLETED.and_(step_execution.exit_status)
             if step_execution.terminate_only:
                 raise JobInterruptedError("JobExecution interrupted.")
@@ -233,6 +251,16 @@ class Step(ABC):
             step_execution.exit_status = exit_status.and_(ExitStatus.UNKNOWN)
             step_execution.add_failure_exception(exc)
             log.error("saving step execution %s failed", step_execution.id, exc_info=exc)
+
+    def _work(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        partition_handler: PartitionHandler | None,
+    ) -> None:
+        """The step's work inside the template: :meth:`do_execute` (a partitioned step runs its
+        partitions with the launch's ``partition_handler`` instead)."""
+        self.do_execute(step_execution, repository)
 
     def batch_step_type(self, repository: StepRepository) -> str:
         """The Java class name written under ``batch.stepType``."""
@@ -411,7 +439,13 @@ class ScopedStep(Step):
         super().__init__(name, **kwargs)
         self.build = build
 
-    def execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
+    def execute(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        *,
+        partition_handler: PartitionHandler | None = None,
+    ) -> None:
         """Build the step for this execution, then run it."""
         try:
             step = self.build(step_execution)
@@ -420,7 +454,7 @@ class ScopedStep(Step):
         except Exception as exc:
             _FailedBuild(self.name, exc).execute(step_execution, repository)
             return
-        step.execute(step_execution, repository)
+        step.execute(step_execution, repository, partition_handler=partition_handler)
 
     def do_execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         raise NotImplementedError("a scoped step runs the step its builder returns")

@@ -34,6 +34,7 @@ from springbatch_py.core.chunk import ChunkStep
 from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
+from springbatch_py.core.partition import PartitionHandler
 from springbatch_py.core.step import Step, StepRepository
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
@@ -109,7 +110,13 @@ class _FenceWindow:
 class AuditedStep(Step):
     """``faultSum``: the range of its partition, one audit row per item, in the chunk."""
 
-    def execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
+    def execute(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        *,
+        partition_handler: PartitionHandler | None = None,
+    ) -> None:
         db = _database(repository)
         context = step_execution.execution_context
         delay = _int("FAULTS_DELAY_MS", 20) / 1000.0
