@@ -5,7 +5,11 @@ See :mod:`springbatch_py.cluster.states` for the state machines of nodes, coordi
 partitions.
 """
 
-from springbatch_py.cluster.master import PartitionsFailedError, PartitionStep
+from springbatch_py.cluster.master import (
+    ClusterPartitionHandler,
+    PartitionsFailedError,
+    PartitionStep,
+)
 from springbatch_py.cluster.node import Node
 from springbatch_py.cluster.partitioner import (
     NODE_KEY,
@@ -22,13 +26,14 @@ from springbatch_py.cluster.partitioner import (
 )
 from springbatch_py.cluster.runtime import NodeStatus
 from springbatch_py.cluster.settings import ClusterSettings
-from springbatch_py.cluster.worker import PartitionLostError, StepRegistry
+from springbatch_py.cluster.worker import PartitionLostError, StepRegistry, job_database
 
 __all__ = [
     "NODE_KEY",
     "TRANSFERABLE_KEY",
     "AssignmentStrategy",
     "ClusterError",
+    "ClusterPartitionHandler",
     "ClusterPartitioner",
     "ClusterSettings",
     "FixedNodeCount",
@@ -42,5 +47,6 @@ __all__ = [
     "PartitionsFailedError",
     "RoundRobin",
     "StepRegistry",
+    "job_database",
     "strategy_for",
 ]

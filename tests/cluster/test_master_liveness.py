@@ -62,7 +62,7 @@ class _Contended:
         self._repository.update(execution)
 
     def _commit_before(self, execution: StepExecution) -> None:
-        from springbatch_py.cluster.worker import FencedRepository, PartitionLostError
+        from springbatch_py.cluster.worker import PartitionFence, PartitionLostError
 
         assert execution.job_execution.id is not None and execution.id is not None
         fresh = self._repository.get_step_execution(execution.job_execution.id, execution.id)
@@ -82,7 +82,8 @@ class _Contended:
         if task is None or task.assigned_node != self._worker.node_id:
             return
         try:
-            FencedRepository(self._worker.runtime, task).update(fresh)
+            runtime = self._worker.runtime
+            runtime.repository.guarded(PartitionFence(runtime, task)).update(fresh)
             self.worker_commits += 1
         except PartitionLostError:
             pass  # fenced: the worker commits nothing more

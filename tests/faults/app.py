@@ -26,12 +26,20 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from springbatch_py.cluster import FunctionPartitioner, PartitionStep, StepRegistry, strategy_for
+from springbatch_py.cluster import (
+    FunctionPartitioner,
+    PartitionStep,
+    StepRegistry,
+    job_database,
+    strategy_for,
+)
 from springbatch_py.core.chunk import ChunkStep
-from springbatch_py.core.domain import JobExecution, StepExecution
+from springbatch_py.core.domain import StepExecution
 from springbatch_py.core.javatypes import Long
 from springbatch_py.core.job import Job
 from springbatch_py.core.partition import PartitionHandler
@@ -69,21 +77,11 @@ def steps() -> StepRegistry:
     return StepRegistry({WORKER: lambda execution: AuditedStep(WORKER)})
 
 
-def _database(repository: Any) -> Database:
-    # Workers run partitions through the node's fenced repository, which wraps the node's job
-    # repository; the audit rows must go through the same Database to join the chunk's
-    # transaction. (The cluster offers no public way to reach it from a step factory.)
-    inner = getattr(repository, "_repository", repository)
-    db = getattr(inner, "db", None)
-    if not isinstance(db, Database):
-        raise TypeError(f"cannot find the job database behind {repository!r}")
-    return db
-
-
 class _FenceWindow:
-    """The repository a chunk step sees: the worker's, plus the fence-window pause."""
+    """The repository a chunk step sees: the worker's, plus the fence-window pause after the
+    chunk's context is saved (its partition's fence passed in that transaction)."""
 
-    def __init__(self, repository: Any, db: Database) -> None:
+    def __init__(self, repository: StepRepository, db: Database) -> None:
         self._repository = repository
         self._db = db
         folder = os.environ.get("FAULTS_SIGNALS")
@@ -92,10 +90,24 @@ class _FenceWindow:
         self._inside = Path(folder) / f"fence-in-{label}" if folder else None
         self._pause = _int("FAULTS_FENCE_PAUSE_MS", 2000) / 1000.0
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._repository, name)
+    @property
+    def major(self) -> int:
+        return self._repository.major
 
-    def update_execution_context(self, execution: JobExecution | StepExecution) -> None:
+    @property
+    def batch_version(self) -> str:
+        return self._repository.batch_version
+
+    def now(self) -> datetime:
+        return self._repository.now()
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return self._repository.transaction()
+
+    def update(self, execution: StepExecution) -> None:
+        self._repository.update(execution)
+
+    def update_execution_context(self, execution: StepExecution) -> None:
         self._repository.update_execution_context(execution)
         if self._arm is None or self._inside is None or transactions.current(self._db) is None:
             return
@@ -117,7 +129,8 @@ class AuditedStep(Step):
         *,
         partition_handler: PartitionHandler | None = None,
     ) -> None:
-        db = _database(repository)
+        # The audit rows go through the job database, to join the chunk's transaction.
+        db = job_database(repository)
         context = step_execution.execution_context
         delay = _int("FAULTS_DELAY_MS", 20) / 1000.0
         label = os.environ.get("FAULTS_LABEL", "node")
