@@ -7,6 +7,9 @@
 
     Node(url, steps=registry).run_forever()   # a worker process; SIGTERM drains, then leaves
 
+``node.launch`` (or the launcher of :meth:`Node.launcher`) hands the job's partitioned steps the
+node's :class:`~springbatch_py.cluster.master.ClusterPartitionHandler`: the node is their master.
+
 A node registers as ``<prefix>-<uuid4>`` and heartbeats on the database clock with its real load.
 Every node sweeps: silent nodes become UNREACHABLE, then are removed, with the cluster's
 thresholds. When a heartbeat finds the node's row gone (it was evicted) or fails, the node first
