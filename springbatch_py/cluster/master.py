@@ -35,9 +35,10 @@ partitioned step needs while it runs lives in a :class:`_ManagerRun` of its own.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
@@ -88,6 +89,9 @@ class PartitionStep(Step):
     on_success, on_failure:
         Called with the worker step executions, as reloaded from the database, once they are
         aggregated (Java's ``ClusterAwareAggregatorCallback``).
+    allow_start_if_complete, start_limit, listeners:
+        As for any :class:`~springbatch_py.core.step.Step`; ``allow_start_if_complete`` also
+        runs the partitions that completed again on restart.
     """
 
     def __init__(
@@ -98,9 +102,16 @@ class PartitionStep(Step):
         partitioner: ClusterPartitioner,
         on_success: Callable[[list[StepExecution]], None] | None = None,
         on_failure: Callable[[list[StepExecution]], None] | None = None,
-        **kwargs: Any,
+        allow_start_if_complete: bool = False,
+        start_limit: int = sys.maxsize,
+        listeners: Iterable[object] = (),
     ) -> None:
-        super().__init__(name, **kwargs)
+        super().__init__(
+            name,
+            allow_start_if_complete=allow_start_if_complete,
+            start_limit=start_limit,
+            listeners=listeners,
+        )
         self.worker_step = worker if isinstance(worker, Step) else None
         self.worker_name = worker.name if isinstance(worker, Step) else worker
         self.partitioner = partitioner
