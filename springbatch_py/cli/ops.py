@@ -42,7 +42,6 @@ from springbatch_py.cli.views import (
 from springbatch_py.cluster.master import PartitionStep
 from springbatch_py.cluster.node import Node
 from springbatch_py.cluster.recovery import recover_job_execution
-from springbatch_py.cluster.runtime import running_on
 from springbatch_py.cluster.store import SqlClusterStore
 from springbatch_py.cluster.worker import StepRegistry
 from springbatch_py.core.domain import JobExecution
@@ -459,14 +458,16 @@ def _run(args: argparse.Namespace, registry: JobRegistry, job: Job, action: Any)
             settings=cluster_settings(args),
             database_settings=database_settings(args),
         )
-        with node, running_on(node.runtime), StopOnSignal(node.repository) as stopper:
+        with node, StopOnSignal(node.repository) as stopper:
             log.info("running %s on node %s", job.name, node.node_id)
-            execution: JobExecution = action(_operator(node.repository, registry, stopper))
+            launcher = node.launcher(on_created=stopper.created)
+            execution: JobExecution = action(JobOperator(node.repository, registry, launcher))
     else:
         with open_database(args) as db:
             repository = JobRepository(db)
             with StopOnSignal(repository) as stopper:
-                execution = action(_operator(repository, registry, stopper))
+                launcher = JobLauncher(repository, on_created=stopper.created)
+                execution = action(JobOperator(repository, registry, launcher))
     if args.json:
         print_json(execution_dict(execution))
     else:
@@ -481,13 +482,6 @@ def _steering_repository(db: Database, execution_id: int) -> JobRepository:
     repository.unreadable_contexts = "mark"
     require_execution(repository, execution_id)
     return repository
-
-
-def _operator(
-    repository: JobRepository, registry: JobRegistry, stopper: StopOnSignal
-) -> JobOperator:
-    launcher = JobLauncher(repository, on_created=stopper.created)
-    return JobOperator(repository, registry, launcher)
 
 
 def _stop(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ partitions.
 """
 
 from springbatch_py.cluster.errors import ClusterError, PartitionLostError, PartitionsFailedError
-from springbatch_py.cluster.master import PartitionStep
+from springbatch_py.cluster.master import ClusterPartitionHandler, PartitionStep
 from springbatch_py.cluster.node import Node
 from springbatch_py.cluster.partitioner import (
     NODE_KEY,
@@ -27,13 +27,14 @@ from springbatch_py.cluster.states import (
     NodeStatus,
     PartitionStatus,
 )
-from springbatch_py.cluster.worker import StepRegistry
+from springbatch_py.cluster.worker import StepRegistry, job_database
 
 __all__ = [
     "NODE_KEY",
     "TRANSFERABLE_KEY",
     "AssignmentStrategy",
     "ClusterError",
+    "ClusterPartitionHandler",
     "ClusterPartitioner",
     "ClusterSettings",
     "CoordinationStatus",
@@ -50,5 +51,6 @@ __all__ = [
     "PartitionsFailedError",
     "RoundRobin",
     "StepRegistry",
+    "job_database",
     "strategy_for",
 ]

@@ -7,6 +7,9 @@
 
     Node(url, steps=registry).run_forever()   # a worker process; SIGTERM drains, then leaves
 
+``node.launch`` (or the launcher of :meth:`Node.launcher`) hands the job's partitioned steps the
+node's :class:`~springbatch_py.cluster.master.ClusterPartitionHandler`: the node is their master.
+
 A node registers as ``<prefix>-<uuid4>`` and heartbeats on the database clock with its real load.
 Every node sweeps: silent nodes become UNREACHABLE, then are removed, with the cluster's
 thresholds. When a heartbeat finds the node's row gone (it was evicted) or fails, the node first
@@ -54,8 +57,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from springbatch_py.cluster.clocks import ClockCheck
+from springbatch_py.cluster.master import ClusterPartitionHandler, PartitionStep
 from springbatch_py.cluster.recovery import recover_orphaned_masters
-from springbatch_py.cluster.runtime import ClusterRuntime, running_on
+from springbatch_py.cluster.runtime import ClusterRuntime
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.states import NodeStatus
 from springbatch_py.cluster.store import ClusterStore, NodeRow, SqlClusterStore
@@ -173,9 +177,9 @@ class Node:
         self.registry = steps if isinstance(steps, StepRegistry) else StepRegistry(steps)
         for job in jobs:
             for name in job.step_names:
-                worker = getattr(job.get_step(name), "worker_step", None)
-                if worker is not None:
-                    self.registry.register(worker)
+                step = job.get_step(name)
+                if isinstance(step, PartitionStep) and step.worker_step is not None:
+                    self.registry.register(step.worker_step)
         prefix = self.settings.node_id_prefix.strip()
         self.node_id = f"{prefix}-{uuid.uuid4()}"
         self.repository = JobRepository(self.db, serializer=serializer)
@@ -184,10 +188,9 @@ class Node:
             self.node_id, self.settings, self.store, self.repository, clock=clock or time.monotonic
         )
         self.worker = Worker(self.runtime, self.registry)
+        #: Runs the partitioned steps of the jobs this node launches, with this node as master.
+        self.partition_handler = ClusterPartitionHandler(self.runtime, self.worker)
         self.clock_check = ClockCheck(self.node_id, self.settings, self.db.settings.time_zone)
-        self.runtime.wake_worker = self.worker.wake
-        self.runtime.load = lambda: self.worker.load
-        self.runtime.can_run = lambda step_name: step_name in self.registry.names()
         self._tickers: list[_Ticker] = []
         self._launches = ThreadPoolExecutor(thread_name_prefix="job")
         self._started = False
@@ -329,13 +332,20 @@ class Node:
 
     # -- jobs ------------------------------------------------------------------------------------
 
+    def launcher(self, on_created: Callable[[JobExecution], None] | None = None) -> JobLauncher:
+        """A launcher whose jobs run with this node as their master: it hands their partitioned
+        steps this node's :attr:`partition_handler` (``on_created`` as for
+        :class:`~springbatch_py.core.launch.JobLauncher`). The node must be started."""
+        return JobLauncher(
+            self.repository, on_created=on_created, partition_handler=self.partition_handler
+        )
+
     def launch(
         self, job: Job, parameters: JobParameters | Mapping[str, Any] | None = None
     ) -> JobExecution:
         """Run ``job`` with this node as its master, in the calling thread."""
         self.start()
-        with running_on(self.runtime):
-            return JobLauncher(self.repository).run(job, parameters)
+        return self.launcher().run(job, parameters)
 
     def launch_async(
         self, job: Job, parameters: JobParameters | Mapping[str, Any] | None = None

@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from springbatch_py.cluster.errors import ClusterError, GaveUpError
+from springbatch_py.cluster.errors import GaveUpError
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.states import NodeStatus
 from springbatch_py.cluster.store import ClusterStore
@@ -44,10 +42,6 @@ class ClusterRuntime:
     settings: ClusterSettings
     store: ClusterStore
     repository: JobRepository
-    wake_worker: Callable[[], None] = lambda: None
-    load: Callable[[], int] = lambda: 0
-    #: Whether this node has a worker step of that name (a master that lacks it takes no share).
-    can_run: Callable[[str], bool] = lambda step_name: True
     #: set when the node's threads stop (after its partitions drained)
     stopping: threading.Event = field(default_factory=threading.Event)
     #: set when the node begins to leave the cluster (before draining)
@@ -111,26 +105,3 @@ class ClusterRuntime:
                         f"{what}: gave up after {attempts} attempt(s), the node is stopping"
                     ) from exc
                 delay = min(delay * 2, BACKOFF_CAP_S)
-
-
-_current: ContextVar[ClusterRuntime | None] = ContextVar("springbatch_cluster", default=None)
-
-
-@contextmanager
-def running_on(runtime: ClusterRuntime) -> Iterator[ClusterRuntime]:
-    """Make ``runtime`` the node that partitioned steps in this context run on."""
-    token = _current.set(runtime)
-    try:
-        yield runtime
-    finally:
-        _current.reset(token)
-
-
-def current_runtime() -> ClusterRuntime:
-    """The node this context runs on (a partitioned step needs one)."""
-    runtime = _current.get()
-    if runtime is None:
-        raise ClusterError(
-            "a cluster-partitioned step runs on a node: launch its job with node.launch(...)"
-        )
-    return runtime

@@ -8,11 +8,14 @@
   partition whose step this node lacks is handed back to another ACTIVE node (PENDING there,
   compare-and-set from this node's claim), each other node tried once; a non-transferable one,
   or one no other node is left to try, fails with a message naming the step.
-* Each partition's step runs on a pool of ``concurrency-limit-per-node`` threads, through a
-  :class:`FencedRepository`: every write of the step (each chunk commit, the final saves) first
-  checks, in the same transaction, that the partition is still this node's CLAIMED partition.
-  A node that was frozen, evicted and replaced therefore commits nothing for a partition that
-  was given to another node.
+* Each partition's step runs on a pool of ``concurrency-limit-per-node`` threads, with the
+  node's job repository guarded by the partition's :class:`PartitionFence`: every write
+  transaction of the step (each chunk commit, the final saves) first checks, in that
+  transaction, that the partition is still this node's CLAIMED partition. The repository runs
+  the check itself before its first write in each transaction, so no repository method can
+  bypass it. A node that was frozen, evicted and replaced therefore commits nothing for a
+  partition that was given to another node. Item writers that must commit in the chunk's
+  transaction reach the job database with :func:`job_database`.
 * A partition ends COMPLETED, or FAILED when its step failed. When the node loses its heartbeat
   it stops claiming and asks its running steps to stop at their next chunk boundary; their
   partitions stay CLAIMED for the master's recovery (or for this node once it is back).
@@ -35,13 +38,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -51,12 +50,11 @@ from springbatch_py.cluster.runtime import ClusterRuntime
 from springbatch_py.cluster.states import PartitionStatus
 from springbatch_py.cluster.store import PartitionTask
 from springbatch_py.core import metrics, tracing
-from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
+from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.errors import OptimisticLockingFailureError
-from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.core.step import Step
-from springbatch_py.db import transactions
+from springbatch_py.core.step import Step, StepRepository
+from springbatch_py.db.database import Database
 from springbatch_py.repository.jobs import JobRepository
 from springbatch_py.util import one_line
 
@@ -105,72 +103,39 @@ class StepRegistry:
         return self._steps[name]
 
 
-class FencedRepository:
-    """A job repository whose writes for one partition commit only while this node holds its
-    claim: each write first refreshes the partition row, in the same transaction, and 0 rows
-    raises :class:`PartitionLostError` (the transaction, chunk included, rolls back)."""
+class PartitionFence:
+    """The fence of one partition, as a :class:`~springbatch_py.repository.jobs.WriteGuard`:
+    the partition's step commits only while this node holds its claim.
+
+    Each write transaction of the step first refreshes the partition row, in that transaction;
+    0 rows raises :class:`PartitionLostError` (the transaction, chunk included, rolls back) and
+    marks the fence :attr:`lost`. Updates outside a chunk (the step's first and final saves)
+    are retried until they land (:meth:`ClusterRuntime.until_landed`).
+    """
 
     def __init__(self, runtime: ClusterRuntime, task: PartitionTask) -> None:
-        self._repository: JobRepository = runtime.repository
         self._runtime = runtime
         self._task = task
+        #: Set once a write found the partition no longer this node's.
         self.lost = False
-        # Transactions already fenced: a chunk saves its context and its step in one of them.
-        self._fenced_in: weakref.WeakSet[Connection] = weakref.WeakSet()
 
-    @property
-    def major(self) -> int:
-        """The Spring Batch major of the schema: a worker step writes its rows as that major's
-        steps do."""
-        return self._repository.major
+    def before_write(self, connection: Connection) -> None:
+        """Refresh the partition row in the writing transaction; refuse it when 0 rows."""
+        if not self._runtime.store.refresh_partition(
+            self._task.step_execution_id, self._runtime.node_id, connection=connection
+        ):
+            self.lost = True
+            raise PartitionLostError(
+                f"partition {self._task.partition_key} (step execution "
+                f"{self._task.step_execution_id}) is no longer claimed by node "
+                f"{self._runtime.node_id}: nothing more is committed"
+            )
 
-    @property
-    def batch_version(self) -> str:
-        """What the partition's step writes under ``batch.version``."""
-        return self._repository.batch_version
-
-    @contextmanager
-    def _fenced(self) -> Iterator[Connection]:
-        with transactions.transaction(self._repository.db) as connection:
-            if connection in self._fenced_in:
-                yield connection
-                return
-            if not self._runtime.store.refresh_partition(
-                self._task.step_execution_id, self._runtime.node_id, connection=connection
-            ):
-                self.lost = True
-                raise PartitionLostError(
-                    f"partition {self._task.partition_key} (step execution "
-                    f"{self._task.step_execution_id}) is no longer claimed by node "
-                    f"{self._runtime.node_id}: nothing more is committed"
-                )
-            self._fenced_in.add(connection)
-            yield connection
-
-    def update(self, execution: JobExecution | StepExecution) -> None:
-        """Update the partition's step execution, fenced; outside a chunk's transaction (the
-        step's first and final saves) retried until it lands."""
-        self._write(execution, self._repository.update, f"saving step execution {execution.id}")
-
-    def update_execution_context(self, execution: JobExecution | StepExecution) -> None:
-        """Save the partition's context, fenced; retried like :meth:`update`."""
-        self._write(
-            execution,
-            self._repository.update_execution_context,
-            f"saving the context of step execution {execution.id}",
-        )
-
-    def _write(
-        self,
-        execution: JobExecution | StepExecution,
-        write: Callable[[JobExecution | StepExecution], None],
-        what: str,
+    def land(
+        self, what: str, execution: JobExecution | StepExecution, write: Callable[[], None]
     ) -> None:
-        if transactions.current(self._repository.db) is not None:
-            # Inside a chunk: the chunk's transaction fails and rolls back as a whole.
-            with self._fenced():
-                write(execution)
-            return
+        """Run ``write`` until it lands; an attempt whose answer was lost but that committed
+        is recognised by the version it wrote."""
         version = execution.version
         attempts = 0
 
@@ -181,8 +146,7 @@ class FencedRepository:
                 # A failed attempt may have counted a version its rollback undid.
                 execution.version = version
             try:
-                with self._fenced():
-                    write(execution)
+                write()
             except OptimisticLockingFailureError:
                 if attempts > 1 and self._landed_before(execution, version):
                     return
@@ -195,54 +159,31 @@ class FencedRepository:
         version is the one that attempt wrote)."""
         if not isinstance(execution, StepExecution) or version is None or execution.id is None:
             return False
-        stored = self._repository.get_step_execution(self._task.job_execution_id, execution.id)
+        stored = self._runtime.repository.get_step_execution(
+            self._task.job_execution_id, execution.id
+        )
         if stored is None or stored.version != version + 1:
             return False
         execution.version = version + 1
         return True
 
-    def now(self) -> datetime:
-        """The repository's clock."""
-        return self._repository.now()
 
-    def transaction(self) -> AbstractContextManager[Any]:
-        """A chunk's transaction."""
-        return self._repository.transaction()
-
-    def create_job_execution(self, job_name: str, parameters: JobParameters) -> JobExecution:
-        """Not for partitions."""
-        raise ClusterError("a partition step cannot launch a job")
-
-    def get_last_job_execution_by(
-        self, job_name: str, parameters: JobParameters
-    ) -> JobExecution | None:
-        """Delegated."""
-        return self._repository.get_last_job_execution_by(job_name, parameters)
-
-    def get_last_step_execution(
-        self, instance: JobInstance, step_name: str
-    ) -> StepExecution | None:
-        """Delegated."""
-        return self._repository.get_last_step_execution(instance, step_name)
-
-    def get_step_execution_count(self, instance: JobInstance, step_name: str) -> int:
-        """Delegated."""
-        return self._repository.get_step_execution_count(instance, step_name)
-
-    def add(self, step: StepExecution) -> None:
-        """Delegated (steps inside a partition, e.g. nested jobs)."""
-        self._repository.add(step)
-
-    def add_all(self, steps: Iterable[StepExecution]) -> None:
-        """Delegated."""
-        self._repository.add_all(steps)
+def job_database(repository: StepRepository) -> Database:
+    """The job database behind the repository a worker step runs with: item writers that must
+    commit in the chunk's transaction (Spring Batch's shared transaction manager) write through
+    it. Raises ``TypeError`` for a repository that is not over SQL."""
+    if isinstance(repository, JobRepository):
+        return repository.db
+    raise TypeError(f"no job database behind {repository!r}")
 
 
 @dataclass
 class _Running:
     task: PartitionTask
     execution: StepExecution | None = None
-    fenced: FencedRepository | None = None
+    fence: PartitionFence | None = None
+    #: the node's repository behind the fence: what the partition's step writes with
+    repository: JobRepository | None = None
     #: stopped by this node because it lost its heartbeat (not by its job or its step)
     interrupted: bool = False
     #: its step has ended (the partition row is about to leave CLAIMED)
@@ -396,7 +337,8 @@ class Worker:
             for name, value in counts.items():
                 setattr(execution, name, value)
         running.execution = execution
-        running.fenced = fenced = FencedRepository(self.runtime, task)
+        running.fence = fence = PartitionFence(self.runtime, task)
+        running.repository = fenced = self.runtime.repository.guarded(fence)
         with tracing.partition_span(
             execution,
             partition_key=task.partition_key,
@@ -410,7 +352,7 @@ class Worker:
         task: PartitionTask,
         running: _Running,
         execution: StepExecution,
-        fenced: FencedRepository,
+        fenced: JobRepository,
     ) -> None:
         step = self.registry.resolve(task.master_step_name or "", execution)
         if step is None:
@@ -442,8 +384,8 @@ class Worker:
         execution.exit_status = ExitStatus("FAILED", message)
         execution.start_time = execution.start_time or self.runtime.repository.now()
         execution.end_time = self.runtime.repository.now()
-        assert running.fenced is not None
-        running.fenced.update(execution)
+        assert running.repository is not None
+        running.repository.update(execution)
         self._finish(task, running, failed=True)
 
     #: How often one node hands the same partition back before it fails it (a bound for
@@ -497,7 +439,7 @@ class Worker:
 
     def _finish(self, task: PartitionTask, running: _Running, *, failed: bool) -> None:
         running.done = True
-        if running.fenced is not None and running.fenced.lost:
+        if running.fence is not None and running.fence.lost:
             # Another node owns the partition now; this node committed nothing since.
             log.warning("partition %s left to its new owner", task.partition_key)
             return

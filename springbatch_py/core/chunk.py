@@ -60,8 +60,7 @@ from springbatch_py.core.step import (
     ChunkContext,
     ChunkLoopStep,
     RepeatStatus,
-    Repository,
-    spring_batch_major,
+    StepRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -218,18 +217,18 @@ class ChunkStep(ChunkLoopStep, Generic[I, O]):
 
     # -- the loop ----------------------------------------------------------------------------
 
-    def batch_step_type(self, repository: Repository) -> str:
+    def batch_step_type(self, repository: StepRepository) -> str:
         """5.x: ``TaskletStep``; 6.0: ``ChunkOrientedStep``."""
-        return CHUNK_ORIENTED_STEP if spring_batch_major(repository) >= 6 else TASKLET_STEP
+        return CHUNK_ORIENTED_STEP if repository.major >= 6 else TASKLET_STEP
 
-    def tasklet_type(self, repository: Repository) -> str | None:
+    def tasklet_type(self, repository: StepRepository) -> str | None:
         """5.x: ``ChunkOrientedTasklet``; 6.0 writes no tasklet type for a chunk step."""
-        return None if spring_batch_major(repository) >= 6 else CHUNK_ORIENTED_TASKLET
+        return None if repository.major >= 6 else CHUNK_ORIENTED_TASKLET
 
-    def counts_commit(self, chunk_context: ChunkContext, repository: Repository) -> bool:
+    def counts_commit(self, chunk_context: ChunkContext, repository: StepRepository) -> bool:
         """6.0 does not count the transaction of a chunk that read nothing."""
         empty = chunk_context.attributes.pop(_EMPTY, False)
-        return not (empty and spring_batch_major(repository) >= 6)
+        return not (empty and repository.major >= 6)
 
     def continue_after(self, exc: Exception, step_execution: StepExecution) -> bool:
         return isinstance(exc, ChunkRollback)

@@ -21,13 +21,13 @@ from springbatch_py.core.domain import JobExecution, StepExecution
 from springbatch_py.core.errors import (
     JobInterruptedError,
     JobParametersInvalidError,
-    JobRestartError,
-    StartLimitExceededError,
 )
 from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameter, JobParameters
+from springbatch_py.core.partition import PartitionHandler
+from springbatch_py.core.restart import EXECUTED_KEY, plan_start
 from springbatch_py.core.status import BatchStatus, ExitStatus
-from springbatch_py.core.step import Repository, Step, batch_version, spring_batch_major
+from springbatch_py.core.step import Repository, Step
 from springbatch_py.java.types import Long
 
 log = logging.getLogger(__name__)
@@ -236,21 +236,33 @@ class Job:
         except Exception as exc:
             raise JobParametersInvalidError(str(exc)) from exc
 
-    def execute(self, execution: JobExecution, repository: Repository) -> None:
-        """Run the job for a created execution and record the outcome."""
+    def execute(
+        self,
+        execution: JobExecution,
+        repository: Repository,
+        *,
+        partition_handler: PartitionHandler | None = None,
+    ) -> None:
+        """Run the job for a created execution and record the outcome; ``partition_handler``
+        runs the partitions of its partitioned steps (see :mod:`springbatch_py.core.partition`)."""
         with tracing.job_span(execution):
-            self._execute_job(execution, repository)
+            self._execute_job(execution, repository, partition_handler)
 
-    def _execute_job(self, execution: JobExecution, repository: Repository) -> None:
+    def _execute_job(
+        self,
+        execution: JobExecution,
+        repository: Repository,
+        partition_handler: PartitionHandler | None,
+    ) -> None:
         try:
             self.validate(execution.job_parameters)
             if execution.status is not BatchStatus.STOPPING:
                 execution.start_time = repository.now()
                 execution.status = BatchStatus.STARTED
-                execution.execution_context["batch.version"] = batch_version(repository)
+                execution.execution_context["batch.version"] = repository.batch_version
                 repository.update(execution)
                 self.listeners.call("before_job", execution)
-                self._run(execution, repository)
+                self._run(execution, repository, partition_handler)
             else:
                 # Stopped before it began: handled like any other interruption.
                 execution.status = BatchStatus.STOPPED
@@ -272,7 +284,7 @@ class Job:
                     )
                 )
             execution.end_time = repository.now()
-            if spring_batch_major(repository) >= 6:
+            if repository.major >= 6:
                 # 6.0 saves the finished execution before the listeners too.
                 repository.update(execution)
             try:
@@ -281,11 +293,16 @@ class Job:
                 log.exception("exception in after_job of job %s", self.name)
             repository.update(execution)
 
-    def _run(self, execution: JobExecution, repository: Repository) -> None:
+    def _run(
+        self,
+        execution: JobExecution,
+        repository: Repository,
+        partition_handler: PartitionHandler | None,
+    ) -> None:
         if self.flow is None:
             last: StepExecution | None = None
             for each in self.steps:
-                last = handle_step(each, execution, repository)
+                last = handle_step(each, execution, repository, partition_handler)
                 if last.status is not BatchStatus.COMPLETED:
                     break
             if last is not None:
@@ -294,7 +311,7 @@ class Job:
             return
         step: Step = self.flow.start
         while True:
-            result = handle_step(step, execution, repository)
+            result = handle_step(step, execution, repository, partition_handler)
             target = self.flow.next_target(step, result.exit_status.exit_code)
             if isinstance(target, EndState):
                 if target.status is BatchStatus.STOPPED:
@@ -308,8 +325,14 @@ class Job:
             step = target
 
 
-def handle_step(step: Step, execution: JobExecution, repository: Repository) -> StepExecution:
-    """Run ``step`` within ``execution`` unless its last execution already completed.
+def handle_step(
+    step: Step,
+    execution: JobExecution,
+    repository: Repository,
+    partition_handler: PartitionHandler | None = None,
+) -> StepExecution:
+    """Run ``step`` within ``execution`` unless its last execution already completed (see
+    :func:`~springbatch_py.core.restart.plan_start`).
 
     Returns the new step execution, or the completed one of an earlier job execution.
     """
@@ -317,44 +340,24 @@ def handle_step(step: Step, execution: JobExecution, repository: Repository) -> 
         raise JobInterruptedError("JobExecution interrupted.")
     instance = execution.job_instance
     last = repository.get_last_step_execution(instance, step.name)
-    if last is not None and last.job_execution.id == execution.id:
-        last = None  # run again within the same job execution: intentional (e.g. a loop)
-    if not _should_start(last, execution, step, repository):
+    start = plan_start(
+        step.name,
+        last,
+        execution,
+        allow_start_if_complete=step.allow_start_if_complete,
+        start_limit=step.start_limit,
+        count_starts=lambda: repository.get_step_execution_count(instance, step.name),
+    )
+    if start is None:
         assert last is not None
         return last
     current = execution.create_step_execution(step.name)
-    if last is not None and last.status is not BatchStatus.COMPLETED:
-        # A restart resumes from where the last execution stopped.
-        context = last.execution_context.copy()
-        context.pop("batch.executed", None)
-        current.execution_context = context
-    else:
-        current.execution_context = ExecutionContext()
+    current.execution_context = start.context(ExecutionContext())
     repository.add(current)
-    step.execute(current, repository)
-    current.execution_context["batch.executed"] = True
+    step.execute(current, repository, partition_handler=partition_handler)
+    current.execution_context[EXECUTED_KEY] = True
     repository.update_execution_context(execution)
     if current.status in (BatchStatus.STOPPING, BatchStatus.STOPPED):
         execution.status = BatchStatus.STOPPING
         raise JobInterruptedError("Job interrupted by step execution")
     return current
-
-
-def _should_start(
-    last: StepExecution | None, execution: JobExecution, step: Step, repository: Repository
-) -> bool:
-    if last is None:
-        return True
-    if last.status is BatchStatus.UNKNOWN:
-        raise JobRestartError(
-            "Cannot restart step from UNKNOWN status. The last execution ended with a failure "
-            "that could not be rolled back, so it may be dangerous to proceed. Manual "
-            "intervention is probably necessary."
-        )
-    if last.status is BatchStatus.COMPLETED and not step.allow_start_if_complete:
-        return False
-    if repository.get_step_execution_count(execution.job_instance, step.name) < step.start_limit:
-        return True
-    raise StartLimitExceededError(
-        f"Maximum start limit exceeded for step: {step.name} StartMax: {step.start_limit}"
-    )

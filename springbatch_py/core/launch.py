@@ -25,6 +25,7 @@ from springbatch_py.core.errors import (
 )
 from springbatch_py.core.job import Job
 from springbatch_py.core.parameters import JobParameters
+from springbatch_py.core.partition import PartitionHandler
 from springbatch_py.core.status import BatchStatus, ExitStatus
 from springbatch_py.core.step import Repository
 
@@ -77,16 +78,20 @@ class JobLauncher:
     """Runs a job with parameters, in the calling thread.
 
     ``on_created``, when given, is called with each execution as soon as it is saved, before it
-    runs (e.g. so that a signal handler can stop it).
+    runs (e.g. so that a signal handler can stop it). ``partition_handler`` runs the partitions
+    of the jobs' partitioned steps (a cluster node's launcher has its node's).
     """
 
     def __init__(
         self,
         repository: Repository,
         on_created: Callable[[JobExecution], None] | None = None,
+        *,
+        partition_handler: PartitionHandler | None = None,
     ) -> None:
         self.repository = repository
         self.on_created = on_created
+        self.partition_handler = partition_handler
 
     def run(
         self, job: Job, parameters: JobParameters | Mapping[str, Any] | None = None
@@ -114,7 +119,7 @@ class JobLauncher:
         if self.on_created is not None:
             self.on_created(execution)
         log.info("job %s launched with %r (execution %s)", job.name, parameters, execution.id)
-        job.execute(execution, self.repository)
+        job.execute(execution, self.repository, partition_handler=self.partition_handler)
         log.info("job %s execution %s ended %s", job.name, execution.id, execution.status.name)
         return execution
 

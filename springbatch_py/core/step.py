@@ -5,9 +5,12 @@ and save it, call ``before_step`` and open the streams, do the work, decide the 
 STOPPED when interrupted, FAILED otherwise), call ``after_step``, save the context and the
 execution (a save that fails turns the step UNKNOWN: it must not be restarted blindly), close.
 
-What differs between the Spring Batch majors follows the repository's ``major`` (5 when the
-repository does not say): Spring Batch 6 saves a finished step once more, before ``after_step``
-(its ``AbstractStep`` saves the execution and its context both before and after the listeners).
+What differs between the Spring Batch majors follows the repository's ``major``: Spring Batch 6
+saves a finished step once more, before ``after_step`` (its ``AbstractStep`` saves the execution
+and its context both before and after the listeners).
+
+A step sees its repository as a :class:`StepRepository`: the few calls steps make, nothing more.
+Jobs and the launcher need a :class:`Repository`, which adds what they read and create.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from springbatch_py import __version__
 from springbatch_py.core import metrics, tracing
@@ -30,35 +33,55 @@ from springbatch_py.core.listeners import Listeners
 from springbatch_py.core.parameters import JobParameters
 from springbatch_py.core.status import BatchStatus, ExitStatus
 
+if TYPE_CHECKING:
+    from springbatch_py.core.partition import PartitionHandler
+
 log = logging.getLogger(__name__)
 
 #: What springbatch-py writes under ``batch.version`` by default (Java writes its jar version;
-#: a repository's ``batch_version`` overrides it).
+#: a repository may be given another).
 BATCH_VERSION = f"springbatch-py {__version__}"
 
 
-def spring_batch_major(repository: object) -> int:
-    """The Spring Batch major whose behaviour a step or job follows on ``repository``.
-
-    A repository tells it with a ``major`` attribute (the SQL repository detects it from the
-    schema); one that does not is taken for 5.
-    """
-    major = getattr(repository, "major", 5)
-    return major if isinstance(major, int) else 5
-
-
-def batch_version(repository: object) -> str:
-    """What goes under ``batch.version`` in job and step contexts: the repository's
-    ``batch_version`` when it has one, else :data:`BATCH_VERSION`."""
-    version = getattr(repository, "batch_version", None)
-    return version if isinstance(version, str) and version else BATCH_VERSION
-
-
-class Repository(Protocol):
-    """What jobs and steps need from a job repository (implemented over SQL by
+class StepRepository(Protocol):
+    """What steps call on a job repository (implemented over SQL by
     :class:`springbatch_py.repository.jobs.JobRepository`)."""
 
-    def now(self) -> datetime: ...
+    @property
+    def major(self) -> int:
+        """The Spring Batch major whose behaviour steps follow (5 or 6)."""
+        ...
+
+    @property
+    def batch_version(self) -> str:
+        """What goes under ``batch.version`` in job and step contexts (Java writes its jar
+        version; springbatch-py :data:`BATCH_VERSION` by default)."""
+        ...
+
+    def now(self) -> datetime:
+        """The repository's clock (wall-clock time of its zone, naive)."""
+        ...
+
+    def update(self, execution: StepExecution) -> None:
+        """Save the step execution (versioned)."""
+        ...
+
+    def update_execution_context(self, execution: StepExecution) -> None:
+        """Save the step execution's context."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """A transaction of its own, which the repository's writes and the item writers on the
+        same database join (one chunk)."""
+        ...
+
+
+class Repository(StepRepository, Protocol):
+    """What jobs and the launcher need besides: saving job executions, finding the last
+    execution of a step, creating executions."""
+
+    def update(self, execution: JobExecution | StepExecution) -> None: ...
+    def update_execution_context(self, execution: JobExecution | StepExecution) -> None: ...
     def create_job_execution(self, job_name: str, parameters: JobParameters) -> JobExecution: ...
     def get_last_job_execution_by(
         self, job_name: str, parameters: JobParameters
@@ -68,10 +91,6 @@ class Repository(Protocol):
     ) -> StepExecution | None: ...
     def get_step_execution_count(self, instance: JobInstance, step_name: str) -> int: ...
     def add(self, step: StepExecution) -> None: ...
-    def add_all(self, steps: Iterable[StepExecution]) -> None: ...
-    def update(self, execution: JobExecution | StepExecution) -> None: ...
-    def update_execution_context(self, execution: JobExecution | StepExecution) -> None: ...
-    def transaction(self) -> AbstractContextManager[Any]: ...
 
 
 class RepeatStatus(enum.Enum):
@@ -131,14 +150,29 @@ class Step(ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 
-    def execute(self, step_execution: StepExecution, repository: Repository) -> None:
-        """Run the step for ``step_execution`` (already saved), recording the outcome."""
-        with tracing.step_span(step_execution):
-            self._execute_step(step_execution, repository)
+    def execute(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        *,
+        partition_handler: PartitionHandler | None = None,
+    ) -> None:
+        """Run the step for ``step_execution`` (already saved), recording the outcome.
 
-    def _execute_step(self, step_execution: StepExecution, repository: Repository) -> None:
+        ``partition_handler`` runs the partitions of a partitioned step: the launch hands it
+        down (see :mod:`springbatch_py.core.partition`); other steps do not use it.
+        """
+        with tracing.step_span(step_execution):
+            self._execute_step(step_execution, repository, partition_handler)
+
+    def _execute_step(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        partition_handler: PartitionHandler | None,
+    ) -> None:
         context = step_execution.execution_context
-        context["batch.version"] = batch_version(repository)
+        context["batch.version"] = repository.batch_version
         context["batch.stepType"] = self.batch_step_type(repository)
         step_execution.start_time = repository.now()
         step_execution.status = BatchStatus.STARTED
@@ -147,7 +181,7 @@ class Step(ABC):
         try:
             self.listeners.call("before_step", step_execution)
             self.open(step_execution)
-            self.do_execute(step_execution, repository)
+            self._work(step_execution, repository, partition_handler)
             exit_status = ExitStatus.COMPLETED.and_(step_execution.exit_status)
             if step_execution.terminate_only:
                 raise JobInterruptedError("JobExecution interrupted.")
@@ -162,7 +196,7 @@ class Step(ABC):
             if not interrupted:
                 log.error("step %s failed", self.name, exc_info=exc)
         finally:
-            if spring_batch_major(repository) >= 6:
+            if repository.major >= 6:
                 # 6.0 saves the finished execution before the listeners too (its issue 4362).
                 step_execution.end_time = repository.now()
                 exit_status = exit_status.and_(step_execution.exit_status)
@@ -205,7 +239,7 @@ class Step(ABC):
 
     @staticmethod
     def _save_finished(
-        step_execution: StepExecution, repository: Repository, exit_status: ExitStatus
+        step_execution: StepExecution, repository: StepRepository, exit_status: ExitStatus
     ) -> None:
         """Spring Batch 6's save of a finished step: the execution, then its context."""
         try:
@@ -217,7 +251,17 @@ class Step(ABC):
             step_execution.add_failure_exception(exc)
             log.error("saving step execution %s failed", step_execution.id, exc_info=exc)
 
-    def batch_step_type(self, repository: Repository) -> str:
+    def _work(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        partition_handler: PartitionHandler | None,
+    ) -> None:
+        """The step's work inside the template: :meth:`do_execute` (a partitioned step runs its
+        partitions with the launch's ``partition_handler`` instead)."""
+        self.do_execute(step_execution, repository)
+
+    def batch_step_type(self, repository: StepRepository) -> str:
         """The Java class name written under ``batch.stepType``."""
         return self.step_type
 
@@ -228,7 +272,7 @@ class Step(ABC):
         """Release resources."""
 
     @abstractmethod
-    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def do_execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         """Do the step's work; raise to fail it."""
 
 
@@ -300,15 +344,15 @@ class ChunkLoopStep(Step):
             if updater is not None:
                 updater(step_execution.execution_context)
 
-    def tasklet_type(self, repository: Repository) -> str | None:
+    def tasklet_type(self, repository: StepRepository) -> str | None:
         """The class name written under ``batch.taskletType`` (None writes none)."""
         return None
 
-    def counts_commit(self, chunk_context: ChunkContext, repository: Repository) -> bool:
+    def counts_commit(self, chunk_context: ChunkContext, repository: StepRepository) -> bool:
         """Whether the iteration that just ran adds one to ``COMMIT_COUNT``."""
         return True
 
-    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def do_execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         tasklet_type = self.tasklet_type(repository)
         if tasklet_type is not None:
             step_execution.execution_context["batch.taskletType"] = tasklet_type
@@ -391,7 +435,7 @@ class TaskletStep(ChunkLoopStep):
         if hasattr(tasklet, "open") or hasattr(tasklet, "update"):
             self.streams.append(tasklet)
 
-    def tasklet_type(self, repository: Repository) -> str | None:
+    def tasklet_type(self, repository: StepRepository) -> str | None:
         """The tasklet's Python class (or function) name, as Java writes its tasklet's class."""
         kind = type(self.tasklet)
         name = getattr(self.tasklet, "__qualname__", kind.__qualname__)
@@ -435,7 +479,13 @@ class ScopedStep(Step):
         )
         self.build = build
 
-    def execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def execute(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        *,
+        partition_handler: PartitionHandler | None = None,
+    ) -> None:
         """Build the step for this execution, then run it."""
         try:
             step = self.build(step_execution)
@@ -444,9 +494,9 @@ class ScopedStep(Step):
         except Exception as exc:
             _FailedBuild(self.name, exc).execute(step_execution, repository)
             return
-        step.execute(step_execution, repository)
+        step.execute(step_execution, repository, partition_handler=partition_handler)
 
-    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def do_execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         raise NotImplementedError("a scoped step runs the step its builder returns")
 
 
@@ -457,7 +507,7 @@ class _FailedBuild(Step):
         super().__init__(name)
         self.error = error
 
-    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def do_execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         raise self.error
 
 

@@ -9,17 +9,22 @@
   version and status written by another node (Java's ``synchronizeStatus``), so a stop request
   from any node is merged rather than overwritten.
 * Times are naive wall-clock times of the configured zone.
+* Every write runs in :meth:`JobRepository._writing`'s transaction, where an optional
+  :class:`WriteGuard` checks it before the first write (a cluster partition's fence: see
+  :meth:`JobRepository.guarded`), so no write of the repository can bypass the guard.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import time
-from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -55,6 +60,23 @@ def _message(text: str) -> str:
     return utf16_prefix(text or "", EXIT_MESSAGE_LENGTH)
 
 
+class WriteGuard(Protocol):
+    """Guards the writes of a repository (see :meth:`JobRepository.guarded`)."""
+
+    def before_write(self, connection: Connection) -> None:
+        """Check a transaction, on its connection, before the repository's first write in it
+        (once per transaction: a chunk saves its context and its step in one). Raising refuses
+        the transaction: it rolls back, a chunk's item writes included."""
+        ...
+
+    def land(
+        self, what: str, execution: JobExecution | StepExecution, write: Callable[[], None]
+    ) -> None:
+        """Run ``write``, an update of ``execution`` in a transaction of its own (not inside a
+        chunk's), described by ``what``; the guard may run it again until it lands."""
+        ...
+
+
 class JobRepository(JobExplorer):
     """Creates and updates executions; reads like :class:`JobExplorer`.
 
@@ -86,11 +108,49 @@ class JobRepository(JobExplorer):
         if batch_version is not None and not batch_version.strip():
             raise ValueError("batch_version must not be blank")
         self.batch_version: str = batch_version or BATCH_VERSION
+        self._guard: WriteGuard | None = None
+        #: Transactions the guard has checked (a connection per transaction).
+        self._checked: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+    def guarded(self, guard: WriteGuard) -> JobRepository:
+        """This repository with every write checked by ``guard``: in each transaction, before
+        the repository's first write, ``guard.before_write`` runs on the transaction's
+        connection; an update that begins a transaction of its own runs through
+        ``guard.land``. Shares the database, schema, serializer and id generators."""
+        guarded = copy.copy(self)
+        guarded._guard = guard
+        guarded._checked = weakref.WeakSet()
+        return guarded
 
     def transaction(self) -> AbstractContextManager[Connection]:
         """A transaction of its own that repository writes and database item writers join
         (one chunk)."""
         return transactions.new_transaction(self.db)
+
+    @contextmanager
+    def _writing(self, *, serializable: bool = False) -> Iterator[Connection]:
+        """The transaction every write of the repository runs in: the current one on its
+        database, or one of its own (always, with ``serializable``); the guard checks it before
+        the first write."""
+        if serializable:
+            begun = transactions.new_transaction(self.db, serializable=True)
+        else:
+            begun = transactions.transaction(self.db)
+        with begun as c:
+            if self._guard is not None and c not in self._checked:
+                self._guard.before_write(c)
+                self._checked.add(c)
+            yield c
+
+    def _land(
+        self, what: str, execution: JobExecution | StepExecution, write: Callable[[], None]
+    ) -> None:
+        """Run an update: through the guard when it begins a transaction of its own; inside a
+        chunk's, at once (the chunk's transaction fails and rolls back as a whole)."""
+        if self._guard is None or transactions.current(self.db) is not None:
+            write()
+        else:
+            self._guard.land(what, execution, write)
 
     def now(self) -> datetime:
         """The current wall-clock time of the configured zone (Java's LocalDateTime.now())."""
@@ -121,7 +181,7 @@ class JobRepository(JobExplorer):
         key = self.key_of(parameters)
         for attempt in range(1, self.create_attempts + 1):
             try:
-                with transactions.new_transaction(self.db, serializable=True) as c:
+                with self._writing(serializable=True) as c:
                     return self._create_execution(c, job_name, key, parameters)
             except DBAPIError as exc:
                 if attempt == self.create_attempts or not self.db.dialect.is_transient_error(exc):
@@ -266,7 +326,7 @@ class JobRepository(JobExplorer):
             raise ValueError(f"{execution!r} was never saved")
         execution.last_updated = self.now()
         e = self.tables.job_execution
-        with transactions.transaction(self.db) as c:
+        with self._writing() as c:
             self._synchronize(c, execution)
             if execution.status is BatchStatus.STOPPING and execution.end_time is not None:
                 execution.upgrade_status(BatchStatus.STOPPED)
@@ -322,7 +382,7 @@ class JobRepository(JobExplorer):
     def add_all(self, steps: Iterable[StepExecution]) -> None:
         """Save new step executions and their contexts in one transaction."""
         s = self.tables.step_execution
-        with transactions.transaction(self.db) as c:
+        with self._writing() as c:
             for step in steps:
                 if step.job_execution.id is None:
                     raise ValueError(f"{step!r} belongs to an unsaved job execution")
@@ -376,7 +436,7 @@ class JobRepository(JobExplorer):
             raise ValueError(f"{step!r} was never saved")
         step.last_updated = self.now()
         s = self.tables.step_execution
-        with transactions.transaction(self.db) as c:
+        with self._writing() as c:
             if self.major >= 6:
                 self._adopt_stopped_step(c, step)
             result = c.execute(
@@ -411,7 +471,15 @@ class JobRepository(JobExplorer):
 
     def update_execution_context(self, execution: JobExecution | StepExecution) -> None:
         """Write the execution context of a job or step execution."""
-        with transactions.transaction(self.db) as c:
+        kind = "step" if isinstance(execution, StepExecution) else "job"
+        self._land(
+            f"saving the context of {kind} execution {execution.id}",
+            execution,
+            lambda: self._update_context(execution),
+        )
+
+    def _update_context(self, execution: JobExecution | StepExecution) -> None:
+        with self._writing() as c:
             if isinstance(execution, StepExecution):
                 assert execution.id is not None
                 self.contexts.update(
@@ -436,9 +504,15 @@ class JobRepository(JobExplorer):
     def update(self, execution: JobExecution | StepExecution) -> None:
         """Update a job or a step execution (Java's overloaded ``update``)."""
         if isinstance(execution, StepExecution):
-            self.update_step_execution(execution)
+            step = execution
+            self._land(
+                f"saving step execution {step.id}", step, lambda: self.update_step_execution(step)
+            )
         else:
-            self.update_job_execution(execution)
+            job = execution
+            self._land(
+                f"saving job execution {job.id}", job, lambda: self.update_job_execution(job)
+            )
 
     def get_last_job_execution_by(
         self, job_name: str, parameters: JobParameters

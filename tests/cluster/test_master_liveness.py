@@ -63,7 +63,7 @@ class _Contended:
 
     def _commit_before(self, execution: StepExecution) -> None:
         from springbatch_py.cluster.errors import PartitionLostError
-        from springbatch_py.cluster.worker import FencedRepository
+        from springbatch_py.cluster.worker import PartitionFence
 
         assert execution.job_execution.id is not None and execution.id is not None
         fresh = self._repository.get_step_execution(execution.job_execution.id, execution.id)
@@ -83,7 +83,8 @@ class _Contended:
         if task is None or task.assigned_node != self._worker.node_id:
             return
         try:
-            FencedRepository(self._worker.runtime, task).update(fresh)
+            runtime = self._worker.runtime
+            runtime.repository.guarded(PartitionFence(runtime, task)).update(fresh)
             self.worker_commits += 1
         except PartitionLostError:
             pass  # fenced: the worker commits nothing more

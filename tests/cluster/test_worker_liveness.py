@@ -130,16 +130,17 @@ def test_a_partitions_final_writes_land_across_transient_errors(
             raise lost_connection()
         return transition(task, node_id, expected, status)
 
-    update = node.repository.update_step_execution
+    update = JobRepository.update_step_execution
 
-    def flaky_update(step: StepExecution) -> None:
+    def flaky_update(self: JobRepository, step: StepExecution) -> None:
         final = step.status is BatchStatus.COMPLETED and step.step_name.startswith("rangeSum:")
         if final and fails("step end", 2):
             raise lost_connection()
-        update(step)
+        update(self, step)
 
     monkeypatch.setattr(node.store, "transition_partition", flaky_transition)
-    monkeypatch.setattr(node.repository, "update_step_execution", flaky_update)
+    # On the class: the worker's steps write through a fenced copy of the node's repository.
+    monkeypatch.setattr(JobRepository, "update_step_execution", flaky_update)
     spec = JobSpec(partitions=3, items=10)
     execution = node.launch_async(make_job(spec), spec.parameters()).result(timeout=90)
     assert execution.status is BatchStatus.COMPLETED, execution.exit_status

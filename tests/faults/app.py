@@ -26,14 +26,23 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from springbatch_py.cluster import FunctionPartitioner, PartitionStep, StepRegistry, strategy_for
+from springbatch_py.cluster import (
+    FunctionPartitioner,
+    PartitionStep,
+    StepRegistry,
+    job_database,
+    strategy_for,
+)
 from springbatch_py.core.chunk import ChunkStep
-from springbatch_py.core.domain import JobExecution, StepExecution
+from springbatch_py.core.domain import StepExecution
 from springbatch_py.core.job import Job
-from springbatch_py.core.step import Repository, Step
+from springbatch_py.core.partition import PartitionHandler
+from springbatch_py.core.step import Step, StepRepository
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
 from springbatch_py.item import IterableItemReader, SqlItemWriter
@@ -68,21 +77,11 @@ def steps() -> StepRegistry:
     return StepRegistry({WORKER: lambda execution: AuditedStep(WORKER)})
 
 
-def _database(repository: Any) -> Database:
-    # Workers run partitions through the node's fenced repository, which wraps the node's job
-    # repository; the audit rows must go through the same Database to join the chunk's
-    # transaction. (The cluster offers no public way to reach it from a step factory.)
-    inner = getattr(repository, "_repository", repository)
-    db = getattr(inner, "db", None)
-    if not isinstance(db, Database):
-        raise TypeError(f"cannot find the job database behind {repository!r}")
-    return db
-
-
 class _FenceWindow:
-    """The repository a chunk step sees: the worker's, plus the fence-window pause."""
+    """The repository a chunk step sees: the worker's, plus the fence-window pause after the
+    chunk's context is saved (its partition's fence passed in that transaction)."""
 
-    def __init__(self, repository: Any, db: Database) -> None:
+    def __init__(self, repository: StepRepository, db: Database) -> None:
         self._repository = repository
         self._db = db
         folder = os.environ.get("FAULTS_SIGNALS")
@@ -91,10 +90,24 @@ class _FenceWindow:
         self._inside = Path(folder) / f"fence-in-{label}" if folder else None
         self._pause = _int("FAULTS_FENCE_PAUSE_MS", 2000) / 1000.0
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._repository, name)
+    @property
+    def major(self) -> int:
+        return self._repository.major
 
-    def update_execution_context(self, execution: JobExecution | StepExecution) -> None:
+    @property
+    def batch_version(self) -> str:
+        return self._repository.batch_version
+
+    def now(self) -> datetime:
+        return self._repository.now()
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return self._repository.transaction()
+
+    def update(self, execution: StepExecution) -> None:
+        self._repository.update(execution)
+
+    def update_execution_context(self, execution: StepExecution) -> None:
         self._repository.update_execution_context(execution)
         if self._arm is None or self._inside is None or transactions.current(self._db) is None:
             return
@@ -109,8 +122,15 @@ class _FenceWindow:
 class AuditedStep(Step):
     """``faultSum``: the range of its partition, one audit row per item, in the chunk."""
 
-    def execute(self, step_execution: StepExecution, repository: Repository) -> None:
-        db = _database(repository)
+    def execute(
+        self,
+        step_execution: StepExecution,
+        repository: StepRepository,
+        *,
+        partition_handler: PartitionHandler | None = None,
+    ) -> None:
+        # The audit rows go through the job database, to join the chunk's transaction.
+        db = job_database(repository)
         context = step_execution.execution_context
         delay = _int("FAULTS_DELAY_MS", 20) / 1000.0
         label = os.environ.get("FAULTS_LABEL", "node")
@@ -132,5 +152,5 @@ class AuditedStep(Step):
         )
         chunk.execute(step_execution, _FenceWindow(repository, db))
 
-    def do_execute(self, step_execution: StepExecution, repository: Repository) -> None:
+    def do_execute(self, step_execution: StepExecution, repository: StepRepository) -> None:
         raise NotImplementedError("execute builds and runs the chunk step")
