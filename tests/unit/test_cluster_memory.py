@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 
 from springbatch_py.cluster.errors import CoordinationLostError
-from springbatch_py.cluster.master import PartitionStep
+from springbatch_py.cluster.master import PartitionStep, _ManagerRun
 from springbatch_py.cluster.memory import ManualClock, MemoryClusterStore, StoreUnavailableError
 from springbatch_py.cluster.node import Node
 from springbatch_py.cluster.partitioner import FunctionPartitioner
 from springbatch_py.cluster.recovery import recover_orphaned_masters
-from springbatch_py.cluster.runtime import ClusterRuntime
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.states import CoordinationStatus, NodeStatus, PartitionStatus
 from springbatch_py.cluster.store import ClusterStore, Coordination, PartitionTask
@@ -169,13 +168,16 @@ class Job:
             for t in self.store.list_partitions(self.coordination.master_step_execution_id)
         }
 
-    def scan_orphans(self, runtime: ClusterRuntime) -> None:
-        """One orphan scan of the master's wait loop."""
-        self.step._recover_orphans(self.coordination.master_step_execution_id, runtime)
+    def _run(self, master: Node) -> _ManagerRun:
+        return _ManagerRun(self.step, self.manager, master.runtime, master.worker)
 
-    def wait(self, runtime: ClusterRuntime) -> None:
+    def scan_orphans(self, master: Node) -> None:
+        """One orphan scan of the master's wait loop."""
+        self._run(master)._recover_orphans(self.coordination.master_step_execution_id)
+
+    def wait(self, master: Node) -> None:
         """The master's wait for its partitions (returns or raises at its first check here)."""
-        self.step._wait(self.manager, self.coordination, runtime)
+        self._run(master)._wait(self.coordination)
 
 
 def claim(store: ClusterStore, task: PartitionTask, node: Node) -> None:
@@ -285,13 +287,13 @@ def test_orphans_are_reassigned_once_and_pinned_ones_fail(cluster: Cluster) -> N
 
     cluster.store.reassign = counted  # type: ignore[method-assign]
     cluster.clock.advance(CLEANUP - 1_000)
-    job.scan_orphans(master.runtime)
+    job.scan_orphans(master)
     assert moved == [] and job.partitions()["worker:2"] == ("dead", "PENDING")
     cluster.clock.advance(1_000)
     # A second scan (a master that lags behind its own view) runs between the first one's
     # read of the orphans and its updates: every orphan still moves once.
-    cluster.before("partition_reassign", lambda: job.scan_orphans(master.runtime))
-    job.scan_orphans(master.runtime)
+    cluster.before("partition_reassign", lambda: job.scan_orphans(master))
+    job.scan_orphans(master)
     assert sorted(moved) == ["worker:0", "worker:1"]
     assert cluster.store.counts["partition_reassign"] == 4  # two won, two found it moved
     partitions = job.partitions()
@@ -304,7 +306,7 @@ def test_orphans_are_reassigned_once_and_pinned_ones_fail(cluster: Cluster) -> N
     steps = {s.step_name: s.status for s in stored(cluster, job).step_executions}
     assert steps["worker:2"] is BatchStatus.FAILED  # the pinned partition's step fails too
     assert steps["worker:0"] is BatchStatus.STARTING
-    job.scan_orphans(master.runtime)  # their new nodes are alive: nothing moves again
+    job.scan_orphans(master)  # their new nodes are alive: nothing moves again
     assert len(moved) == 2
 
 
@@ -348,7 +350,7 @@ def test_a_lost_master_is_recovered_by_exactly_one_node_which_fences_its_workers
     master._heartbeat()  # the frozen master resumes
     assert status(master) is NodeStatus.UNREACHABLE
     with pytest.raises(CoordinationLostError, match="ABANDONED"):
-        job.wait(master.runtime)
+        job.wait(master)
     assert recover_orphaned_masters(first.runtime) == 0  # nothing left to recover
 
 
@@ -402,7 +404,7 @@ def test_a_frozen_worker_resumes_to_find_its_claim_gone_and_commits_nothing(
     master._mark_unreachable()
     cluster.beat(master, ms=CLEANUP)
     master._remove_unreachable()
-    job.scan_orphans(master.runtime)
+    job.scan_orphans(master)
     assert job.partitions() == {"worker:0": (master.node_id, "PENDING")}
     tasklet.released.set()  # the node resumes: its chunk commits, or tries to
     worker._heartbeat()
