@@ -156,6 +156,20 @@ class _Partition:
     transferable: bool
     updated_ms: float
 
+    def task(self, *, step_name: str | None = None, age_ms: float | None = None) -> PartitionTask:
+        """This row as the store hands it out."""
+        return PartitionTask(
+            self.step_execution_id,
+            self.job_execution_id,
+            self.partition_key,
+            self.master_step_execution_id,
+            self.transferable,
+            step_name,
+            self.assigned_node,
+            self.status,
+            age_ms,
+        )
+
 
 @dataclass(frozen=True)
 class PhaseEvent:
@@ -513,16 +527,7 @@ class MemoryClusterStore:
         self._enter("partition_fetch_assigned")
         with self._lock:
             found = [
-                PartitionTask(
-                    p.step_execution_id,
-                    p.job_execution_id,
-                    p.partition_key,
-                    p.master_step_execution_id,
-                    p.transferable,
-                    c.master_step_name,
-                    node_id,
-                    PartitionStatus.PENDING,
-                )
+                p.task(step_name=c.master_step_name)
                 for p in sorted(self._partitions.values(), key=lambda p: p.step_execution_id)
                 if p.assigned_node == node_id and p.status == PartitionStatus.PENDING
                 # the join: every coordination of its master step (one, as the keys go)
@@ -632,16 +637,7 @@ class MemoryClusterStore:
         with self._lock:
             now = self.clock()
             return [
-                PartitionTask(
-                    p.step_execution_id,
-                    p.job_execution_id,
-                    p.partition_key,
-                    p.master_step_execution_id,
-                    p.transferable,
-                    None,
-                    p.assigned_node,
-                    p.status,
-                )
+                p.task()
                 for p in sorted(self._partitions.values(), key=lambda p: p.step_execution_id)
                 if p.master_step_execution_id == master_step_execution_id
                 and p.status in _OPEN
@@ -703,17 +699,7 @@ class MemoryClusterStore:
         with self._lock:
             now = self.clock()
             return [
-                PartitionTask(
-                    p.step_execution_id,
-                    p.job_execution_id,
-                    p.partition_key,
-                    p.master_step_execution_id,
-                    p.transferable,
-                    None,
-                    p.assigned_node,
-                    p.status,
-                    now - p.updated_ms,
-                )
+                p.task(age_ms=now - p.updated_ms)
                 for p in sorted(self._partitions.values(), key=lambda p: p.step_execution_id)
                 if p.master_step_execution_id == master_step_execution_id
             ]
