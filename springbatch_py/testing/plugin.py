@@ -48,7 +48,7 @@ from springbatch_py.db.database import Database
 from springbatch_py.db.dialect import CAPABILITIES
 from springbatch_py.db.schema import create_schema
 from springbatch_py.repository.jobs import JobRepository
-from springbatch_py.testing.engines import ENGINES, PROVIDERS, Provider
+from springbatch_py.testing.engines import ENGINES, PROVIDERS, Provider, ServerProvider
 
 REQUIRE_ENV = "SPRINGBATCH_TEST_REQUIRE"
 #: The pseudo-engine of the in-memory cluster store (tests marked ``memory_store``).
@@ -137,7 +137,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def provider(name: str) -> Provider:
     """The (session-wide) provider of an engine."""
     if name not in _providers:
-        _providers[name] = PROVIDERS[name]()
+        created = PROVIDERS[name]()
+        if isinstance(created, ServerProvider):
+            # One test after another: the next scratch database is made while a test runs.
+            created.keep_one_ahead()
+        _providers[name] = created
     return _providers[name]
 
 

@@ -20,6 +20,7 @@ from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
 from springbatch_py.db.schema import create_schema
 from springbatch_py.repository.jobs import JobRepository
+from tests.cli.liveness_jobs import DELAY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = "tests.cli.liveness_jobs:jobs"
@@ -33,11 +34,13 @@ FAST = [
 ]
 
 
-def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+def env(*, fast: bool = False) -> dict[str, str]:
+    """The environment of a command; ``fast``: its items do not pause (a restart that only has
+    to finish what was left, see ``tests.cli.liveness_jobs``)."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), **({DELAY_ENV: "0"} if fast else {})}
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(*args: str, timeout: float = 120, fast: bool = False) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "springbatch_py", *args],
         capture_output=True,
@@ -45,11 +48,11 @@ def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         timeout=timeout,
         check=False,
         cwd=ROOT,
-        env=env(),
+        env=env(fast=fast),
     )
 
 
-def start(log: Path, *args: str) -> subprocess.Popen[str]:
+def start(log: Path, *args: str, fast: bool = False) -> subprocess.Popen[str]:
     with log.open("w") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "springbatch_py", "-v", *args],
@@ -57,7 +60,7 @@ def start(log: Path, *args: str) -> subprocess.Popen[str]:
             stderr=subprocess.STDOUT,
             text=True,
             cwd=ROOT,
-            env=env(),
+            env=env(fast=fast),
         )
 
 
@@ -134,7 +137,9 @@ def test_a_signal_stops_the_job_and_a_restart_completes_it(
         coordination = SqlClusterStore(db).get_coordination(execution.id)
         assert coordination is not None and coordination.status == "COMPLETED"
     done = {s.step_name for s in stopped.step_executions if s.status is BatchStatus.COMPLETED}
-    restarted = run("restart", str(execution.id), "--jobs", JOBS, "--steps", STEPS, "--url", url)
+    restarted = run(
+        "restart", str(execution.id), "--jobs", JOBS, "--steps", STEPS, "--url", url, fast=True
+    )
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     last = JobRepository(db).get_job_execution(execution.id + 1)
     assert last is not None and last.status is BatchStatus.COMPLETED
@@ -185,9 +190,8 @@ def test_recover_refuses_a_live_master_then_fails_a_dead_one(
     assert not [s for s in failed.step_executions if s.status.is_running]
     coordination = SqlClusterStore(db).get_coordination(execution.id)
     assert coordination is not None and coordination.status == "ABANDONED"
-    restarted = run(
-        "restart", str(execution.id), "--jobs", JOBS, "--steps", STEPS, "--url", url, *FAST
-    )
+    rest = ("restart", str(execution.id), "--jobs", JOBS, "--steps", STEPS, "--url", url)
+    restarted = run(*rest, *FAST, fast=True)
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
 
 
@@ -214,7 +218,7 @@ def test_recover_needs_force_for_an_execution_no_cluster_ran(
     assert all(s.status is BatchStatus.FAILED for s in failed.step_executions)
     again = run("recover", str(execution.id), "--url", url)  # FAILED: nothing left running
     assert again.returncode == 0, again.stdout + again.stderr
-    restarted = run("restart", str(execution.id), "--jobs", JOBS, "--url", url)
+    restarted = run("restart", str(execution.id), "--jobs", JOBS, "--url", url, fast=True)
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     last = JobRepository(db).get_last_job_execution(failed.job_instance)
     assert last is not None and last.status is BatchStatus.COMPLETED
@@ -238,7 +242,10 @@ def test_a_signal_stops_a_job_whose_partitions_no_node_claims(
     ]
     processes: list[subprocess.Popen[str]] = []
     try:
-        idle = start(tmp_path / "idle.log", "node", "--steps", STEPS, "--url", database_url, *slow)
+        # Frozen until the restart, which it then helps to finish at full speed.
+        idle = start(
+            tmp_path / "idle.log", "node", "--steps", STEPS, "--url", database_url, *slow, fast=True
+        )
         processes.append(idle)
         wait_for(lambda: len(cluster.store.active_nodes()) == 1, 60, "the node to register")
         cluster.freeze(Process(idle, "idle", tmp_path / "idle.log"))
@@ -282,6 +289,7 @@ def test_a_signal_stops_a_job_whose_partitions_no_node_claims(
             "--url",
             database_url,
             *slow,
+            fast=True,
         )
         assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     finally:

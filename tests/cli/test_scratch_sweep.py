@@ -94,6 +94,43 @@ def test_the_local_default_server_is_swept_unless_turned_off(
     assert not _exists(admin, name)
 
 
+def test_the_database_made_ahead_is_fresh_and_dropped_when_not_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = _admin()
+    prefix = f"sbpy_ah{secrets.token_hex(3)}_"
+    monkeypatch.setenv(engines.PREFIX_ENV, prefix)
+    monkeypatch.setenv(engines.SWEEP_ENV, "0")
+    monkeypatch.delenv(engines.env_var("postgresql"), raising=False)
+
+    def ours() -> set[str]:
+        with admin.connect() as c:
+            query = sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p")
+            return set(c.execute(query, {"p": prefix + "%"}).scalars())
+
+    provider = engines.PostgreSQLProvider()
+    try:
+        assert provider.probe(), provider.reason
+        provider.keep_one_ahead()
+        first = provider.create()
+        second = provider.create()  # the one made while the first was in use
+        assert first.name != second.name and {first.name, second.name} <= ours()
+        fresh = sa.create_engine(second.url, poolclass=sa.pool.NullPool)
+        with fresh.connect() as c:  # nobody used it before
+            tables = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'"
+            assert c.exec_driver_sql(tables).scalar() == 0
+        fresh.dispose()
+        first.drop()
+        second.drop()
+        assert provider.created == 2
+    finally:
+        provider.close()
+    try:
+        assert ours() == set()  # the third, made ahead and never taken, is gone too
+    finally:
+        admin.dispose()
+
+
 def test_a_bad_prefix_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(engines.PREFIX_ENV, "Robert'); DROP")
     with pytest.raises(ValueError, match="scratch prefix"):

@@ -19,31 +19,32 @@ def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-@pytest.fixture(scope="session")
-def harness(tmp_path_factory: pytest.TempPathFactory) -> Harness:
-    """The Java harness, compiled once per run (the first xdist worker compiles, under a file
-    lock; the others wait and reuse it); skipped (or failed under SPRINGBATCH_TEST_REQUIRE_JVM)
-    when no JDK or JDBC driver is installed."""
+def _build_shared(tmp_path_factory: pytest.TempPathFactory, *, drivers: bool) -> Harness:
+    """The harness compiled once per run: the first xdist worker compiles, under a file lock;
+    the others wait and reuse it. The classes need no JDBC driver to compile (the sources use
+    only ``java.sql``), so a build with and one without the drivers' check share them."""
     shared = _shared_folder(tmp_path_factory)
     try:
         with (shared / "jvm.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # javac has a 600 s bound; so has the test
-            return build(shared / "jvm")
+            return build(shared / "jvm", drivers=drivers)
     except Unavailable as exc:
         if required():
             pytest.fail(f"{exc} (required by {REQUIRE_ENV})", pytrace=False)
         pytest.skip(f"no Java harness: {exc}")
+
+
+@pytest.fixture(scope="session")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Harness:
+    """The Java harness, compiled once per run; skipped (or failed under
+    SPRINGBATCH_TEST_REQUIRE_JVM) when no JDK or JDBC driver is installed."""
+    return _build_shared(tmp_path_factory, drivers=True)
 
 
 @pytest.fixture(scope="session")
 def line_harness(tmp_path_factory: pytest.TempPathFactory) -> Harness:
     """The Java harness for the JSON-lines commands, which need a JDK but no JDBC driver."""
-    try:
-        return build(tmp_path_factory.mktemp("jvm-lines"), drivers=False)
-    except Unavailable as exc:
-        if required():
-            pytest.fail(f"{exc} (required by {REQUIRE_ENV})", pytrace=False)
-        pytest.skip(f"no Java harness: {exc}")
+    return _build_shared(tmp_path_factory, drivers=False)
 
 
 def _service(harness: Harness, command: str) -> Iterator[LineService]:

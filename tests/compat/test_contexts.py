@@ -1,7 +1,8 @@
 """Execution contexts against a real JVM: Java serialization both ways, byte for byte.
 
 Three properties over random contexts (:func:`tests.compat.strategies.contexts`), each checked by
-the harness of compat/java through one long-running JVM per command:
+the harness of compat/java through one long-running JVM per command, all three on every
+generated context (generating a context costs far more than checking it):
 
 * Python -> Java: what springbatch-py writes, ``ObjectInputStream`` reads back as the same Java
   values (same classes, same bits);
@@ -58,8 +59,8 @@ SETTINGS = settings(
 
 JAVA_ORDER = JavaSerializationContextSerializer(entry_order="java")
 #: Up to 32 entries: enough for every HashMap capacity a context normally has (16, 32 and, above
-#: 24 entries, 64) while keeping 3 x 2000 examples within about a minute; the spot test
-#: "many keys" covers larger tables.
+#: 24 entries, 64) while keeping 2000 examples, each checked three ways, within about half a
+#: minute; the spot test "many keys" covers larger tables.
 CONTEXTS = contexts(max_size=32)
 
 
@@ -119,27 +120,18 @@ def check_java_to_python(service: LineService, context: dict[str, Any]) -> None:
 
 @SETTINGS
 @given(context=CONTEXTS, order=st.sampled_from(["java", "insertion"]))
-def test_java_reads_what_python_writes(
-    contexts_read: LineService, context: dict[str, Any], order: EntryOrder
+def test_contexts_cross_between_python_and_java(
+    contexts_read: LineService,
+    contexts_write: LineService,
+    context: dict[str, Any],
+    order: EntryOrder,
 ) -> None:
-    # "java" is what a Java node would write; "insertion" (springbatch-py's default) must read
-    # back the same in Java too, whatever the order of the entries in the stream.
+    # Python -> Java: "java" is what a Java node would write; "insertion" (springbatch-py's
+    # default) must read back the same in Java too, whatever the order of the entries.
     check_python_to_java(contexts_read, context, order)
-
-
-@SETTINGS
-@given(context=CONTEXTS)
-def test_python_writes_the_bytes_java_writes(
-    contexts_write: LineService, context: dict[str, Any]
-) -> None:
+    # Byte identity, then Java -> Python, on the same context: each check fails with its own
+    # message, and Hypothesis reports (and shrinks) each distinct failure separately.
     check_same_bytes(contexts_write, context)
-
-
-@SETTINGS
-@given(context=CONTEXTS)
-def test_python_reads_what_java_writes(
-    contexts_write: LineService, context: dict[str, Any]
-) -> None:
     check_java_to_python(contexts_write, context)
 
 
