@@ -312,14 +312,7 @@ class PrivateMariaDB(Server):
 
     def start(self) -> None:
         if not self.data.exists():
-            subprocess.run(
-                [self.install, *self._options(), "--auth-root-authentication-method=normal",
-                 "--skip-test-db"],
-                check=True,
-                capture_output=True,
-                timeout=START_TIMEOUT,
-                cwd=self.folder,
-            )  # fmt: skip
+            self._install()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -343,6 +336,26 @@ class PrivateMariaDB(Server):
                 start_new_session=True,
             )
         _wait_connectable(self.url("mysql"), self.process, self.log)
+
+    def _install(self) -> None:
+        """Create the data folder; tried twice (its bootstrap server has failed at once on a
+        machine at load 10), and a second failure raises with what it printed."""
+        command = [self.install, *self._options(), "--auth-root-authentication-method=normal",
+                   "--skip-test-db"]  # fmt: skip
+        for attempt in (1, 2):
+            done = subprocess.run(
+                command, capture_output=True, timeout=START_TIMEOUT, cwd=self.folder
+            )
+            if done.returncode == 0:
+                return
+            output = (done.stdout + done.stderr).decode(errors="replace").strip()
+            if attempt == 2:
+                raise RuntimeError(
+                    f"{self.install} exited {done.returncode}: {output[-2000:]}"
+                )
+            print(f"{self.install} exited {done.returncode}, trying again: {output[-2000:]}")
+            shutil.rmtree(self.data, ignore_errors=True)
+            time.sleep(1.0)
 
     def url(self, database: str) -> str:
         return f"mysql+pymysql://root@127.0.0.1:{self.port}/{database}"
