@@ -361,21 +361,19 @@ class SqlClusterStore:
         clock after a stall is not kept (the stall, not the rows, made the rows look old).
         """
         before, after = self.dialect.lock_timeout_sql(self.lock_timeout_ms)
+        statement = self.db.statements[name]
+        with self._lock:
+            self.counts[name] += 1
         try:
-            if not before and not after and deadline is None:
-                return self._run(name, params, write=True)
-            with self._lock:
-                self.counts[name] += 1
             if not before and not after:
                 with transactions.new_transaction(self.db) as c:
-                    return self._within(deadline, name, self.db.statements[name].run(c, params))
+                    return self._within(deadline, name, statement.run(c, params))
             with self.db.engine.connect() as c:
                 try:
                     with c.begin():
                         for sql in before:
                             c.execute(text(sql))
-                        result = self.db.statements[name].run(c, params)
-                        return self._within(deadline, name, result)
+                        return self._within(deadline, name, statement.run(c, params))
                 finally:
                     self._restore(c, after)
         except _LateVerdict:
