@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from springbatch_py.db import detect
+from springbatch_py.db import detect, roundtrips
 from springbatch_py.db.dialect import Dialect
 from springbatch_py.db.settings import DatabaseSettings
 from springbatch_py.db.statements import StatementCatalog, load_catalog
@@ -147,8 +147,6 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
-
-
 def create_engine(
     url: str | URL, settings: DatabaseSettings, *, must_exist: bool = False, **kwargs: Any
 ) -> Engine:
@@ -164,7 +162,10 @@ def create_engine(
         **kwargs.pop("connect_args", {}),
     }
     try:
-        engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+        # No ping before every checkout: roundtrips.install pings a connection only after an
+        # idle spell. LIFO keeps the few connections in use warm and lets the rest idle.
+        kwargs.setdefault("pool_use_lifo", True)
+        engine = sa.create_engine(parsed, connect_args=connect_args, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise ConfigurationError(f"cannot use {redact(str(url))}: {exc}") from None
     except ImportError as exc:
@@ -174,6 +175,7 @@ def create_engine(
         ) from None
     install_session_settings(engine, settings)
     vendor.install(engine, connect_args)
+    roundtrips.install(engine, vendor)
     return engine
 
 
@@ -243,6 +245,11 @@ class Database:
     def url(self) -> str:
         """The URL, password hidden."""
         return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def round_trips(self) -> roundtrips.RoundTrips:
+        """The client round trips this database's engine has made, by kind."""
+        return roundtrips.of(self.engine)
 
     @property
     def statements(self) -> StatementCatalog:

@@ -83,6 +83,11 @@ class SQLiteDialect(Dialect):
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     @classmethod
+    def sends_end(cls, dbapi_connection: Any) -> bool:
+        # The sqlite3 module commits or rolls back only an open transaction.
+        return bool(dbapi_connection.in_transaction)
+
+    @classmethod
     def install(cls, engine: Engine, connect_args: dict[str, Any]) -> None:
         # Transactions that may write begin IMMEDIATE, waiting for the write lock fairly.
         sqlite_transactions.install(engine, float(connect_args.get("timeout", BUSY_TIMEOUT_S)))
