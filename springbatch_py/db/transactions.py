@@ -61,13 +61,32 @@ def transaction(db: Database) -> Iterator[Connection]:
 
 
 @contextmanager
+def single_statements(db: Database) -> Iterator[Connection]:
+    """A connection whose statements each commit on their own, where the dialect makes that
+    cheap (:attr:`~springbatch_py.db.dialect.Dialect.cheap_autocommit`: no ``BEGIN``, no
+    ``COMMIT``, one round trip per statement); elsewhere a plain connection, whose caller
+    commits."""
+    with db.engine.connect() as connection:
+        if db.dialect.cheap_autocommit:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            yield connection
+
+
+@contextmanager
 def reading(db: Database, *, one_snapshot: bool = False) -> Iterator[Connection]:
     """A connection for reads: the current transaction's, or a fresh one (rolled back after)
     with the dialect's :meth:`~springbatch_py.db.dialect.Dialect.read_options`; ``one_snapshot``
-    asks that all its statements see one snapshot."""
+    asks that all its statements see one snapshot. Without it, where the dialect makes it cheap,
+    each read runs on its own, as in autocommit (under READ COMMITTED every statement of a
+    transaction sees a snapshot of its own anyway)."""
     joined = current(db)
     if joined is not None:
         yield joined
+        return
+    if not one_snapshot and db.dialect.cheap_autocommit:
+        with single_statements(db) as connection:
+            yield connection
         return
     with db.engine.connect() as connection:
         options = db.dialect.read_options(one_snapshot=one_snapshot)

@@ -347,12 +347,20 @@ class JobRepository(JobExplorer):
             self._check_updated(c, result.rowcount, e, "job", execution.id, execution.version)
         execution.version += 1
 
-    def _synchronize(self, c: Connection, execution: JobExecution) -> None:
-        """Adopt a newer version and merge its status (Java's ``synchronizeStatus``)."""
+    def _job_row(self, c: Connection, execution: JobExecution) -> sa.Row[Any, Any] | None:
+        """The job execution's stored version and status."""
         e = self.tables.job_execution
-        row = c.execute(
+        return c.execute(
             sa.select(e.c.version, e.c.status).where(e.c.job_execution_id == execution.id)
         ).first()
+
+    def _synchronize(
+        self, c: Connection, execution: JobExecution, row: sa.Row[Any, Any] | None = None
+    ) -> None:
+        """Adopt a newer version and merge its status (Java's ``synchronizeStatus``), from
+        ``row`` when it was read already."""
+        if row is None:
+            row = self._job_row(c, execution)
         if row is not None and row.version is not None and row.version != execution.version:
             status = BatchStatus.parse(row.status)
             if status is not None:
@@ -437,8 +445,13 @@ class JobRepository(JobExplorer):
         step.last_updated = self.now()
         s = self.tables.step_execution
         with self._writing() as c:
+            job_row = None
             if self.major >= 6:
-                self._adopt_stopped_step(c, step)
+                # One read of the job's row serves both checks: the stop adopted before the
+                # update, and the status synchronized after it (a stop that lands in between
+                # is seen at the next update, a chunk later).
+                job_row = self._job_row(c, step.job_execution)
+                self._adopt_stopped_step(c, step, job_row)
             result = c.execute(
                 s.update()
                 .where(s.c.step_execution_id == step.id, s.c.version == step.version)
@@ -446,16 +459,16 @@ class JobRepository(JobExplorer):
             )
             self._check_updated(c, result.rowcount, s, "step", step.id, step.version)
             step.version += 1
-            self._synchronize(c, step.job_execution)
+            self._synchronize(c, step.job_execution, job_row)
         if step.job_execution.is_stopping:
             step.terminate_only = True
 
-    def _adopt_stopped_step(self, c: Connection, step: StepExecution) -> None:
+    def _adopt_stopped_step(
+        self, c: Connection, step: StepExecution, job_row: sa.Row[Any, Any] | None
+    ) -> None:
         # 6.0: when the job was stopped from outside, the step's row may carry a newer version.
-        e, s = self.tables.job_execution, self.tables.step_execution
-        job_status = c.execute(
-            sa.select(e.c.status).where(e.c.job_execution_id == step.job_execution.id)
-        ).scalar()
+        s = self.tables.step_execution
+        job_status = None if job_row is None else job_row.status
         if job_status not in ("STOPPING", "STOPPED"):
             return
         row = c.execute(
