@@ -14,13 +14,17 @@ every read and write. On that node it
    rule is :func:`springbatch_py.core.restart.plan_start`, as for a job's steps);
 2. records the coordination row (CREATED), the partitions (PENDING on their nodes) and starts the
    job (STARTED) so workers pick them up;
-3. waits until no partition is PENDING or CLAIMED, meanwhile recovering orphans (partitions whose
-   node was removed): a transferable one goes to another live node, round robin; any other ends
-   FAILED, and so does its step execution. Every iteration reads the coordination row: when it
-   is no longer STARTED and this node's (the node was evicted and a survivor recovered the
-   job), the manager step ends FAILED at once. A stop of the job (in this process, or in the
-   database, read at the orphan scans' pace) lets the partitions stop at their chunk
-   boundaries, cancels those nobody claimed yet and ends the manager STOPPED;
+3. announces the partitions to their nodes (see :mod:`springbatch_py.cluster.signals`) and waits
+   until no partition is PENDING or CLAIMED, counting them whenever a worker announces a
+   partition's end and at least every ``master-task-status-check-interval``
+   (:data:`UNNOTIFIED_CHECK_S` while the database does not notify), meanwhile recovering
+   orphans (partitions whose node was removed): a transferable one goes to another live node,
+   round robin; any other ends FAILED, and so does its step execution. The coordination row is
+   read every status-check interval: when it is no longer STARTED and this node's (the node
+   was evicted and a survivor recovered the job), the manager step ends FAILED at once. A stop
+   of the job (in this process, or in the database, read at the orphan scans' pace) lets the
+   partitions stop at their chunk boundaries, cancels those nobody claimed yet and ends the
+   manager STOPPED;
 4. marks the coordination COMPLETED (only from STARTED: a job another node took over is not
    overwritten; a wait that raised leaves it STARTED for lost-master recovery) and reloads the
    worker step executions from the database.
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import NoReturn
@@ -62,6 +67,10 @@ from springbatch_py.java.types import Long
 from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
+
+#: How often a master counts its open partitions while the database does not notify it of
+#: their ends (at most; the master-task-status-check-interval when it is shorter).
+UNNOTIFIED_CHECK_S = 0.1
 
 #: Where Spring Batch's splitter keeps the grid size in the manager's context (a Long).
 GRID_SIZE_KEY = "SimpleStepExecutionSplitter.GRID_SIZE"
@@ -217,7 +226,7 @@ class _ManagerRun:
             self.worker_name,
             CoordinationStatus.CREATED,
         )
-        store.insert_partitions(
+        tasks = [
             PartitionTask(
                 _saved_id(w),
                 job_execution_id,
@@ -228,13 +237,14 @@ class _ManagerRun:
                 w.execution_context.get(NODE_KEY),
             )
             for w in workers
-        )
+        ]
+        store.insert_partitions(tasks)
         self._phase(job_execution_id, "DISTRIBUTED")
         if not store.transition_coordination(
             coordination, node_id, CoordinationStatus.CREATED, CoordinationStatus.STARTED
         ):
             raise ClusterError(f"job execution {job_execution_id}: coordination row vanished")
-        self.worker.wake()
+        store.announce_assigned(t.assigned_node for t in tasks if t.assigned_node)
         # Only a wait that ends normally completes the coordination: a master that lost its job
         # leaves the row to its recoverer, one interrupted (an error, a second Ctrl-C) leaves it
         # STARTED for lost-master recovery once its node row is gone.
@@ -330,6 +340,15 @@ class _ManagerRun:
         another node (this one was evicted while it was frozen, starved or cut off) ends its
         step instead of waiting for partitions nobody will run.
         """
+        manager, store = self.manager, self.runtime.store
+        assert manager.id is not None
+        ended = store.signals.watch(manager.id)
+        try:
+            return self._wait_for(coordination, ended)
+        finally:
+            store.signals.unwatch(manager.id, ended)
+
+    def _wait_for(self, coordination: Coordination, ended: threading.Event) -> tuple[bool, int]:
         manager, runtime = self.manager, self.runtime
         settings, store = runtime.settings, runtime.store
         assert manager.id is not None
@@ -339,18 +358,21 @@ class _ManagerRun:
         # as long as the cluster itself waits before it gives up on a node.
         patience = runtime.seconds(settings.node_cleanup_threshold)
         next_orphan_scan = time.monotonic() + orphan_interval
+        next_coordination_check = 0.0
         failing_since: float | None = None
         stop_requested = False
         cancelled = 0
         while True:
             try:
-                current = store.get_coordination(coordination.job_execution_id)
-                if (
-                    current is None
-                    or current.status != CoordinationStatus.STARTED
-                    or current.master_node_id != runtime.node_id
-                ):
-                    self._lost(coordination)
+                if time.monotonic() >= next_coordination_check:
+                    current = store.get_coordination(coordination.job_execution_id)
+                    if (
+                        current is None
+                        or current.status != CoordinationStatus.STARTED
+                        or current.master_node_id != runtime.node_id
+                    ):
+                        self._lost(coordination)
+                    next_coordination_check = time.monotonic() + check
                 if store.count_open(manager.id) == 0:
                     return stop_requested, cancelled
                 if not stop_requested and manager.job_execution.is_stopping:
@@ -372,7 +394,11 @@ class _ManagerRun:
                 log.warning(
                     "step %s: waiting for partitions failed, retrying: %s", self.name, one_line(exc)
                 )
-            time.sleep(check)
+            # A partition's end, announced by its worker, ends the pause at once; without
+            # notifications, workers in other processes are only seen by counting.
+            pause = check if store.notifications_live else min(check, UNNOTIFIED_CHECK_S)
+            if ended.wait(min(pause, max(0.0, next_orphan_scan - time.monotonic()))):
+                ended.clear()
 
     def _stopping(self) -> bool:
         log.warning(
@@ -471,16 +497,18 @@ class _ManagerRun:
         if not nodes:
             log.error("%d orphaned partition(s) wait for a live node", len(movable))
             return
+        targets = []
         for index, orphan in enumerate(movable):
             target = nodes[index % len(nodes)].node_id
             if store.reassign(orphan, target):
+                targets.append(target)
                 log.warning(
                     "partition %s: node %s is gone, reassigned to %s",
                     orphan.partition_key,
                     orphan.assigned_node,
                     target,
                 )
-        self.worker.wake()
+        store.announce_assigned(targets)
 
     def _fail_worker_execution(self, orphan: PartitionTask) -> None:
         repository = self.repository

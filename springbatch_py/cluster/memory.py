@@ -54,6 +54,7 @@ from typing import ClassVar
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from springbatch_py.cluster.signals import Signals
 from springbatch_py.cluster.states import (
     COORDINATION,
     NODE,
@@ -212,6 +213,7 @@ class MemoryClusterStore:
         self._phases: list[PhaseEvent] = []
         self._epoch = datetime.now(UTC).replace(tzinfo=None)
         self._epoch_ms = clock()
+        self._signals = Signals()
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -250,6 +252,32 @@ class MemoryClusterStore:
     def is_transient(self, error: BaseException) -> bool:
         """Only :class:`StoreUnavailableError` (a test's outage) is transient here."""
         return isinstance(error, StoreUnavailableError)
+
+    # -- wake-ups: between the nodes sharing this store; no notifications ----------------------
+
+    @property
+    def signals(self) -> Signals:
+        """The wake-ups of the nodes sharing this store."""
+        return self._signals
+
+    def open_signals(self) -> None:
+        """Nothing to listen to in memory."""
+
+    def close_signals(self) -> None:
+        """Nothing to stop."""
+
+    @property
+    def notifications_live(self) -> bool:
+        """Never: there is no database to notify (the nodes sharing the store are woken)."""
+        return False
+
+    def announce_assigned(self, node_ids: Iterable[str]) -> None:
+        """Wake the workers of ``node_ids`` that share this store."""
+        self._signals.assigned(node_ids)
+
+    def announce_ended(self, master_step_execution_id: int) -> None:
+        """Wake the master of ``master_step_execution_id`` if it shares this store."""
+        self._signals.ended(master_step_execution_id)
 
     @property
     def phase_events(self) -> list[PhaseEvent]:

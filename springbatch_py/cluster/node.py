@@ -278,6 +278,7 @@ class Node:
         ]
         for ticker in self._tickers:
             ticker.start()
+        self.store.open_signals()
         self.worker.start()
         self.worker.wake()
         self._started = True
@@ -297,6 +298,7 @@ class Node:
         for ticker in self._tickers:
             ticker.join(5)
         self.worker.close()
+        self.store.close_signals()
         try:
             self.store.deregister(self.node_id)
         except Exception:

@@ -32,8 +32,6 @@ FIRST_BACKOFF_S = 0.05
 BACKOFF_CAP_S = 2.0
 
 
-
-
 @dataclass
 class ClusterRuntime:
     """A running node, as its master, worker and recovery parts see it."""

@@ -49,6 +49,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from springbatch_py.cluster.errors import CompareAndSetError, RowLockedError
+from springbatch_py.cluster.signals import Signals, assigned_payload, ended_payload
 from springbatch_py.cluster.states import (
     COORDINATION,
     NODE,
@@ -59,12 +60,29 @@ from springbatch_py.cluster.states import (
 )
 from springbatch_py.db import transactions
 from springbatch_py.db.database import Database
+from springbatch_py.db.notifications import Listener
 from springbatch_py.db.statements import StatementResult
 
 log = logging.getLogger(__name__)
 
 #: How long a cluster statement waits for a row lock another node holds before giving up.
 LOCK_TIMEOUT_MS = 1000
+
+#: The notification channel of the cluster's wake-ups.
+CHANNEL = "springbatch_cluster"
+
+
+@dataclass
+class _Hub:
+    """The wake-ups of one database in this process, and its listener."""
+
+    signals: Signals
+    listener: Listener | None = None
+    users: int = 0
+
+
+_hubs: dict[str, _Hub] = {}
+_hubs_lock = threading.Lock()
 
 
 def one_row(name: str, count: int, key: object) -> bool:
@@ -292,6 +310,36 @@ class ClusterStore(Protocol):
         """Fence a recovered job: its PENDING and CLAIMED partitions end FAILED; how many."""
         ...
 
+    # -- wake-ups (see springbatch_py.cluster.signals)
+
+    @property
+    def signals(self) -> Signals:
+        """The wake-ups of the nodes of this process on this store."""
+        ...
+
+    def open_signals(self) -> None:
+        """A node starts using :attr:`signals`: listen for the database's notifications where
+        it has them (once per process and database)."""
+        ...
+
+    def close_signals(self) -> None:
+        """A node stops using :attr:`signals` (the last one stops the listening)."""
+        ...
+
+    @property
+    def notifications_live(self) -> bool:
+        """Whether the database's notifications reach this process now (polls may slow)."""
+        ...
+
+    def announce_assigned(self, node_ids: Iterable[str]) -> None:
+        """Partitions wait for ``node_ids``: wake their workers, here and, where the database
+        notifies, in other processes. Never raises: a lost wake-up costs a poll."""
+        ...
+
+    def announce_ended(self, master_step_execution_id: int) -> None:
+        """A partition of this manager step execution ended: wake its master."""
+        ...
+
 
 def _rows(result: StatementResult) -> list[dict[str, Any]]:
     # Drivers report column names in different cases (PostgreSQL folds, MySQL keeps them).
@@ -345,6 +393,10 @@ class SqlClusterStore:
         statement = self.db.statements[name]
         if connection is not None:
             return statement.run(connection, params)
+        if self.dialect.cheap_autocommit:
+            # One statement, one round trip: it commits on its own.
+            with transactions.single_statements(self.db) as c:
+                return statement.run(c, params)
         if write:
             with transactions.new_transaction(self.db) as c:
                 return statement.run(c, params)
@@ -426,6 +478,81 @@ class SqlClusterStore:
         """All statements run so far."""
         with self._lock:
             return sum(self.counts.values())
+
+    # -- wake-ups ----------------------------------------------------------------------------
+
+    def _hub_key(self) -> str:
+        return self.db.engine.url.render_as_string(hide_password=False)
+
+    def _hub(self) -> _Hub:
+        with _hubs_lock:
+            hub = _hubs.get(self._hub_key())
+            if hub is None:
+                hub = _hubs[self._hub_key()] = _Hub(Signals())
+            return hub
+
+    @property
+    def signals(self) -> Signals:
+        """The wake-ups of this process's nodes on this database."""
+        return self._hub().signals
+
+    def open_signals(self) -> None:
+        """Count a node in; the first one starts listening where the dialect notifies."""
+        hub = self._hub()
+        with _hubs_lock:
+            hub.users += 1
+            if hub.listener is None and self.dialect.listen_notify:
+                hub.listener = Listener(self.db, CHANNEL, hub.signals.deliver)
+                hub.listener.start()
+            listener = hub.listener
+        if listener is not None and not listener.wait_live(5.0):
+            log.warning("not listening for cluster notifications yet: polling meanwhile")
+
+    def close_signals(self) -> None:
+        """Count a node out; the last one stops the listener."""
+        key = self._hub_key()
+        with _hubs_lock:
+            hub = _hubs.get(key)
+            if hub is None:
+                return
+            hub.users -= 1
+            if hub.users > 0:
+                return
+            del _hubs[key]
+            listener = hub.listener
+        if listener is not None:
+            listener.stop()
+
+    @property
+    def notifications_live(self) -> bool:
+        """Whether this process hears the database's notifications now."""
+        with _hubs_lock:
+            hub = _hubs.get(self._hub_key())
+        return hub is not None and hub.listener is not None and hub.listener.live
+
+    def announce_assigned(self, node_ids: Iterable[str]) -> None:
+        """Wake the workers of ``node_ids``: here at once, elsewhere by notification."""
+        ids = sorted(set(node_ids))
+        self.signals.assigned(ids)
+        self._notify(assigned_payload(ids))
+
+    def announce_ended(self, master_step_execution_id: int) -> None:
+        """Wake the master of ``master_step_execution_id``."""
+        self.signals.ended(master_step_execution_id)
+        self._notify(ended_payload(master_step_execution_id))
+
+    def _notify(self, payload: str) -> None:
+        if not self.dialect.listen_notify:
+            return
+        with self._lock:
+            self.counts["cluster_notify"] += 1
+        try:
+            with transactions.single_statements(self.db) as c:
+                self.dialect.notify(c, CHANNEL, payload)
+                if not self.dialect.cheap_autocommit:
+                    c.commit()
+        except Exception as exc:
+            log.info("notification %r not sent (the poll will do): %s", payload, exc)
 
     def is_transient(self, error: BaseException) -> bool:
         """Whether the database could not run a statement now but may later (the dialect's

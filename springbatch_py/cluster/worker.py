@@ -1,9 +1,12 @@
 """The worker side: claim the partitions assigned to this node and run them.
 
-* The poll loop wakes every ``task-polling-interval`` (or at once when woken), fetches as many
-  PENDING partitions of STARTED jobs as it has free slots, and claims each with a
-  compare-and-set; a claim that matches no row (the partition moved or ended meanwhile) is not
-  run.
+* The poll loop fetches as many PENDING partitions of STARTED jobs as it has free slots, and
+  claims each with a compare-and-set; a claim that matches no row (the partition moved or ended
+  meanwhile) is not run. It polls at once when woken (a master of this process, or the
+  database's notification, announced partitions for this node; a slot freed while more may
+  wait), every :data:`FAST_POLL_S` for :data:`HOT_WINDOW_S` after a claim or a wake-up, then
+  ever less often, up to the ``task-polling-interval`` (or :data:`IDLE_FACTOR_NOTIFIED` times
+  it while notifications reach the node: only a Java master's partitions come unannounced).
 * The worker step is found by ``MASTER_STEP_NAME`` in a :class:`StepRegistry`. A transferable
   partition whose step this node lacks is handed back to another ACTIVE node (PENDING there,
   compare-and-set from this node's claim), each other node tried once; a non-transferable one,
@@ -30,12 +33,14 @@
 Threads: each partition runs on a pool thread that owns its :class:`_Running` entry's step; the
 poll loop adds entries, the pool thread removes its own, and the node's upkeep thread reads them
 (:meth:`Worker.refresh`, :meth:`Worker.fence`) and sets their ``interrupted`` flag and their
-step's ``terminate_only``. ``_running`` and ``_left_claimed`` are guarded by ``_lock``.
+step's ``terminate_only``. ``_running`` and ``_left_claimed`` are guarded by ``_lock``;
+``_maybe_more`` is a flag the poll loop writes and the pool threads read.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -59,6 +64,14 @@ from springbatch_py.repository.jobs import JobRepository
 from springbatch_py.util import one_line
 
 log = logging.getLogger(__name__)
+
+#: The quickest poll, right after a partition was claimed or announced.
+FAST_POLL_S = 0.05
+#: How long polls stay that quick after the last claim or wake-up.
+HOT_WINDOW_S = 2.0
+#: While the database's notifications reach the node, an idle poll slows to this many
+#: task-polling-intervals.
+IDLE_FACTOR_NOTIFIED = 5
 
 StepFactory = Callable[[StepExecution], Step]
 
@@ -206,6 +219,8 @@ class Worker:
         self._wake = threading.Event()
         self._idle = threading.Condition(self._lock)
         self._claiming = True
+        #: The last poll filled every free slot (or found none): more may wait.
+        self._maybe_more = False
         self._thread: threading.Thread | None = None
         self.completed = 0
         self.failed = 0
@@ -221,7 +236,8 @@ class Worker:
             return len(self._running)
 
     def start(self) -> None:
-        """Start the poll loop."""
+        """Start the poll loop; partitions announced for this node wake it."""
+        self.runtime.store.signals.subscribe_worker(self.runtime.node_id, self.wake)
         self._thread = threading.Thread(target=self._loop, name="partition-poller", daemon=True)
         self._thread.start()
 
@@ -241,22 +257,40 @@ class Worker:
     def close(self) -> None:
         """Stop the loop and the pool (after :meth:`drain`)."""
         self._claiming = False
+        self.runtime.store.signals.unsubscribe_worker(self.runtime.node_id)
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _loop(self) -> None:
-        interval = self.runtime.seconds(self.runtime.settings.task_polling_interval)
+        interval, last_activity = FAST_POLL_S, -math.inf
         while not self.runtime.stopping.is_set():
-            self._wake.wait(interval)
+            woken = self._wake.wait(interval)
             self._wake.clear()
             if self.runtime.stopping.is_set():
                 break
+            started = 0
             try:
-                self.poll_once()
+                started = self.poll_once()
             except Exception:
                 log.exception("polling for partitions failed")
+            now = time.monotonic()
+            if started or woken:
+                last_activity = now
+            interval = self._next_interval(interval, now - last_activity)
+
+    def _next_interval(self, interval: float, idle_for: float) -> float:
+        """The pause before the next poll: :data:`FAST_POLL_S` for :data:`HOT_WINDOW_S`
+        after the last claim or wake-up, then doubling up to the task-polling-interval (times
+        :data:`IDLE_FACTOR_NOTIFIED` while the database's notifications reach this process:
+        only a Java master's partitions come unannounced)."""
+        if idle_for < HOT_WINDOW_S:
+            return FAST_POLL_S
+        cap = self.runtime.seconds(self.runtime.settings.task_polling_interval)
+        if self.runtime.store.notifications_live:
+            cap *= IDLE_FACTOR_NOTIFIED
+        return max(FAST_POLL_S, min(interval * 2, cap))
 
     # -- claiming ------------------------------------------------------------------------------
 
@@ -266,10 +300,14 @@ class Worker:
             return 0
         free = self.limit - self.load
         if free <= 0:
+            self._maybe_more = True  # look again as soon as a slot frees
             return 0
         store, node_id = self.runtime.store, self.runtime.node_id
         started = 0
-        for task in store.fetch_assigned(node_id, free):
+        tasks = store.fetch_assigned(node_id, free)
+        # A full answer may have left partitions behind: the next free slot polls at once.
+        self._maybe_more = len(tasks) >= free
+        for task in tasks:
             claiming = time.monotonic()
             try:
                 claimed = store.claim_partition(task, node_id)
@@ -320,7 +358,8 @@ class Worker:
             with self._idle:
                 self._running.pop(task.step_execution_id, None)
                 self._idle.notify_all()
-            self.wake()  # a slot is free
+            if self._maybe_more:
+                self.wake()  # a slot is free, and partitions may wait for it
 
     def _execute(self, task: PartitionTask, running: _Running) -> None:
         repository = self.runtime.repository
@@ -418,6 +457,7 @@ class Worker:
         running.done = True
         claimed = replace(task, assigned_node=self.runtime.node_id, status=PartitionStatus.CLAIMED)
         if self.runtime.store.reassign(claimed, target):
+            self.runtime.store.announce_assigned([target])
             log.warning(
                 "partition %s: %s; handed back to node %s", task.partition_key, reason, target
             )
@@ -488,6 +528,10 @@ class Worker:
                 "node, or an earlier attempt landed)",
                 task.partition_key,
             )
+        elif status == PartitionStatus.PENDING:
+            self.wake()
+        else:
+            store.announce_ended(task.master_step_execution_id)
         return moved
 
     # -- liveness ------------------------------------------------------------------------------

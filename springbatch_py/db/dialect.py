@@ -30,6 +30,8 @@ CAPABILITIES: tuple[str, ...] = (
     "millisecond_clock",
     "zone_sensitive_clock",
     "row_locks",
+    "listen_notify",
+    "skip_locked",
 )
 
 #: How Java's incrementers draw ids: database sequences, or generator tables.
@@ -67,6 +69,13 @@ class Dialect:
     #: A write locks the rows it changes, not the whole database: an open transaction of one
     #: node leaves the other rows to the other nodes.
     row_locks: bool = True
+    #: The server pushes notifications to listening connections (LISTEN/NOTIFY): workers and
+    #: masters are woken at once instead of at their next poll.
+    listen_notify: bool = False
+    #: Row locks can be skipped (FOR UPDATE SKIP LOCKED), and an UPDATE returns the rows it
+    #: changed: a worker claims several partitions in one statement without waiting for rows
+    #: another node holds.
+    skip_locked: bool = False
     #: Table names compare case-sensitively (MySQL/MariaDB with lower_case_table_names=0).
     case_sensitive_table_names: bool = False
     #: Spelling of the cluster table names in this dialect's DDL and statements.
@@ -180,6 +189,39 @@ class Dialect:
     def session_setup_sql(cls, time_zone: ZoneInfo) -> list[str]:
         """Statements run on every new connection to set the session time zone."""
         return []
+
+    @classmethod
+    def sends_begin(cls, dbapi_connection: Any) -> bool:
+        """Whether the driver sends a ``BEGIN`` of its own before the next statement on
+        ``dbapi_connection`` (a round trip; most servers begin a transaction implicitly)."""
+        return False
+
+    @classmethod
+    def sends_end(cls, dbapi_connection: Any) -> bool:
+        """Whether ``commit()``/``rollback()`` on ``dbapi_connection`` goes to the server now
+        (the portable assumption: always)."""
+        return True
+
+    def notify(self, connection: Connection, channel: str, payload: str) -> None:
+        """Send a notification on ``channel`` (only where :attr:`listen_notify`)."""
+        raise NotImplementedError(f"{self.product} has no notifications")
+
+    @classmethod
+    def open_listener(cls, engine: Engine, channel: str) -> Any:
+        """A new connection outside the pool, listening on ``channel`` (only where
+        :attr:`listen_notify`); :meth:`wait_notifications` reads it, ``close()`` ends it."""
+        raise NotImplementedError(f"{cls.product} has no notifications")
+
+    @classmethod
+    def wait_notifications(cls, listener: Any, timeout: float) -> list[str]:
+        """The payloads that arrive on a listening connection within ``timeout`` seconds
+        (returns at the first batch)."""
+        raise NotImplementedError(f"{cls.product} has no notifications")
+
+    #: Statements on a connection in autocommit mode cost no client round trip beyond their
+    #: own, and switching a pooled connection to it and back costs none either: single
+    #: statements then run without BEGIN and COMMIT.
+    cheap_autocommit: ClassVar[bool] = False
 
     @classmethod
     def install(cls, engine: Engine, connect_args: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -61,6 +62,53 @@ class PostgreSQLDialect(Dialect):
         # TIMESTAMP column (the cluster's age expression) depends on it, so match the JVMs.
         return [f"SET TIME ZONE '{time_zone.key}'"]
 
+    # LISTEN/NOTIFY: notifications reach listening sessions of the same database at commit.
+    listen_notify = True
+    # FOR UPDATE SKIP LOCKED (9.5) and UPDATE ... RETURNING.
+    skip_locked = True
+
+    def notify(self, connection: Connection, channel: str, payload: str) -> None:
+        connection.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {
+                "channel": channel,
+                "payload": payload,
+            },
+        )
+
+    @classmethod
+    def open_listener(cls, engine: Engine, channel: str) -> Any:
+        import psycopg
+
+        _, params = engine.dialect.create_connect_args(engine.url)
+        listener = psycopg.connect(**{"connect_timeout": 10, **params}, autocommit=True)
+        try:
+            listener.execute(f'LISTEN "{channel}"')
+        except BaseException:
+            listener.close()
+            raise
+        return listener
+
+    @classmethod
+    def wait_notifications(cls, listener: Any, timeout: float) -> list[str]:
+        payloads = []
+        for notification in listener.notifies(timeout=timeout, stop_after=1):
+            payloads.append(notification.payload)
+        return payloads
+
+    # psycopg's autocommit is a client-side flag, and each statement then commits on its own.
+    cheap_autocommit: ClassVar[bool] = True
+
+    @classmethod
+    def sends_begin(cls, dbapi_connection: Any) -> bool:
+        # psycopg sends BEGIN before the first statement of a transaction.
+        return not dbapi_connection.autocommit and _idle(dbapi_connection)
+
+    @classmethod
+    def sends_end(cls, dbapi_connection: Any) -> bool:
+        # psycopg sends nothing for commit() or rollback() outside a transaction.
+        return not _idle(dbapi_connection)
+
     def read_options(self, *, one_snapshot: bool = False) -> dict[str, Any]:
         # READ COMMITTED takes a snapshot per statement: ask for one for all.
         return {"isolation_level": "REPEATABLE READ"} if one_snapshot else {}
@@ -94,6 +142,12 @@ class PostgreSQLDialect(Dialect):
         text = text.replace(" WITHOUT TIME ZONE", "").replace("CHARACTER VARYING", "VARCHAR")
         text = text.replace("CHARACTER(", "CHAR(").replace("TIMESTAMP(6)", "TIMESTAMP")
         return {"INT8": "BIGINT", "INT2": "SMALLINT", "INT4": "INTEGER"}.get(text, text)
+
+
+def _idle(dbapi_connection: Any) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return bool(dbapi_connection.info.transaction_status == TransactionStatus.IDLE)
 
 
 def _sqlstate(error: BaseException) -> str | None:
