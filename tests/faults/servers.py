@@ -351,9 +351,7 @@ class PrivateMariaDB(Server):
                 return
             output = (done.stdout + done.stderr).decode(errors="replace").strip()
             if attempt == 2:
-                raise RuntimeError(
-                    f"{self.install} exited {done.returncode}: {output[-2000:]}"
-                )
+                raise RuntimeError(f"{self.install} exited {done.returncode}: {output[-2000:]}")
             print(f"{self.install} exited {done.returncode}, trying again: {output[-2000:]}")
             shutil.rmtree(self.data, ignore_errors=True)
             time.sleep(1.0)
