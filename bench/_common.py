@@ -130,6 +130,16 @@ def scratch(engine: str) -> Iterator[str | None]:
         database.drop()
 
 
+def create_tables(url: str) -> None:
+    """Create whatever is missing of Spring Batch's tables and the cluster tables in the
+    database of ``url`` (a scratch database starts empty)."""
+    from springbatch_py.db.database import Database
+    from springbatch_py.db.schema import create_schema
+
+    with Database.open(url) as db:
+        create_schema(db)
+
+
 def repeat(runs: int, one: Callable[[int], None]) -> None:
     """Call ``one(run_index)`` ``runs`` times."""
     for index in range(runs):
