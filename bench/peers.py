@@ -21,10 +21,13 @@ order:
    commit). The clock starts just before that statement and stops when the bench sees all of
    them ``succeeded`` in ``procrastinate_jobs`` (it polls a ``count(*)`` every 10 ms); jobs/s is
    ``--jobs`` divided by that time.
-3. springbatch-py's figures on its own scratch database, through ``dispatch.measure`` (dispatch
-   latencies of ``--launches`` launches, 4 worker processes) and
-   ``throughput.measure_partitions`` (one job of ``--jobs`` no-op partitions, 4 worker
-   processes).
+3. springbatch-py's figures on scratch databases of its own, through ``dispatch.measure``
+   (``--launches`` launches of a one-partition no-op job on 4 idle worker processes; a latency
+   runs from the master's commit that makes the partition claimable to the worker step's
+   START_TIME, see bench/dispatch.py) and ``throughput.measure_partitions`` (one job of
+   ``--jobs`` no-op partitions on 4 worker processes, see bench/throughput.py).
+
+p99 is the nearest rank: with the default 20 dispatches per run it is the slowest of them.
 
 Printed: one table, a row per figure, with min / median / max over the runs of Procrastinate's
 value, springbatch-py's, the ratio taken within each run (springbatch-py over Procrastinate for
@@ -49,7 +52,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Series, load_average, percentile, print_table, scratch
+from _common import Series, close_providers, load_average, percentile, print_table, scratch
 
 HERE = Path(__file__).resolve()
 NOOP_TASK = "bench_noop"
@@ -196,7 +199,9 @@ def procrastinate_run(
     return latencies, jobs / elapsed
 
 
-def springbatch_run(url_dispatch: str, url_throughput: str, launches: int, jobs: int) -> Any:
+def springbatch_run(
+    url_dispatch: str, url_throughput: str, launches: int, jobs: int
+) -> tuple[list[float], float]:
     """springbatch-py's dispatch latencies (s) and partitions/s, through the bench-wide
     measures."""
     import dispatch
@@ -216,9 +221,18 @@ def main() -> None:
     parser.add_argument(
         "--jobs", type=int, default=300, help="no-op jobs/partitions per run (default 300)"
     )
-    parser.add_argument("--seed", type=int, default=None, help="seed of the random pauses")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed of Procrastinate's random pauses"
+    )
     args = parser.parse_args()
+    try:
+        compare(args)
+    finally:
+        close_providers()
 
+
+def compare(args: argparse.Namespace) -> None:
+    """The runs, then the table."""
     figures = {
         name: (Series(name, "ms"), Series(name, "ms"), Series(name))
         for name in ("dispatch p50", "dispatch p99")
