@@ -47,7 +47,7 @@ from _common import (
     print_table,
     scratch,
 )
-from _nodes import MasterProbe, WorkerProcesses, noop_job, noop_tasklet
+from _nodes import WorkerProcesses, noop_job, noop_tasklet
 from wire import WireCounter
 
 from springbatch_py.cluster import ClusterSettings, Node
@@ -74,7 +74,6 @@ class PartitionRig:
         self.workers.__enter__()
         try:
             self.master = Node(self.url, settings=ClusterSettings(node_id_prefix="bench-master"))
-            MasterProbe(self.master)  # the same wrapped store as the dispatch benchmark's
             self.master.start()
         except BaseException:
             self.__exit__(None, None, None)

@@ -532,8 +532,8 @@ def _selftest_postgresql(url: str) -> None:
                 "CREATE, 7 x INSERT with a parameter, rollback",
                 wire,
                 "12: Q BEGIN, Q CREATE, 8 x S INSERT (the 6th execution prepares the statement "
-                "in a Sync of its own: 6 Parse, 7 Bind), Q ROLLBACK, Q DEALLOCATE (the "
-                "rollback dropped what the transaction prepared)",
+                "in a Sync of its own: 6 Parse, 7 Bind), Q ROLLBACK, Q DEALLOCATE (psycopg "
+                "drops its prepared statements after any ROLLBACK)",
             )
             conn.autocommit = True
             conn.execute("/* hint */ (SELECT 2)")
