@@ -1,13 +1,15 @@
 """Cluster nodes for the benchmarks: worker processes, a master in this process, a no-op job.
 
-    python bench/_nodes.py URL --nodes K [--concurrency C] [--set heartbeat-interval=3000 ...]
+    python bench/_nodes.py URL --nodes K [--concurrency C] [--sleep S]
+                           [--set heartbeat-interval=3000 ...]
 
 run as a script, starts K worker nodes in one process, each with the no-op worker step
-``noop``, prints ``READY`` and the node ids on one line once all are registered, and runs until
-SIGTERM (then the nodes drain and leave). :class:`WorkerProcesses` starts such processes from a
-benchmark and waits for them; :func:`noop_job` is a job of one partitioned step whose partitions
-run ``noop``; :class:`MasterProbe` records, in the master's process, when the master made the
-partitions claimable and when it saw the last one end.
+``noop`` (which sleeps ``--sleep`` seconds, default none), prints ``READY`` and the node ids on
+one line once all are registered, and runs until SIGTERM (then the nodes drain and leave).
+:class:`WorkerProcesses` starts such processes from a benchmark and waits for them;
+:func:`noop_job` is a job of one partitioned step whose partitions run ``noop``;
+:class:`MasterProbe` records, in the master's process, when the master made the partitions
+claimable and when it saw the last one end.
 """
 
 from __future__ import annotations
@@ -40,9 +42,17 @@ def noop_tasklet(contribution: Any, chunk_context: Any) -> RepeatStatus:
     return RepeatStatus.FINISHED
 
 
-def noop_step() -> TaskletStep:
-    """The worker step every benchmark node registers."""
-    return TaskletStep(WORKER_STEP, noop_tasklet)
+def noop_step(sleep: float = 0.0) -> TaskletStep:
+    """The worker step every benchmark node registers: no-op, or a sleep of ``sleep`` seconds
+    (a busy node that holds its partitions without using the database)."""
+    if sleep <= 0:
+        return TaskletStep(WORKER_STEP, noop_tasklet)
+
+    def sleeping_tasklet(contribution: Any, chunk_context: Any) -> RepeatStatus:
+        time.sleep(sleep)
+        return RepeatStatus.FINISHED
+
+    return TaskletStep(WORKER_STEP, sleeping_tasklet)
 
 
 def noop_job(partitions: int, name: str = "bench") -> Job:
@@ -66,7 +76,8 @@ def settings_from(pairs: list[str], **base: Any) -> ClusterSettings:
 class WorkerProcesses:
     """``processes`` OS processes of ``nodes`` worker nodes each, on ``url``; entered, it waits
     until every node registered (or raises after ``timeout`` seconds); exited, it sends SIGTERM
-    and waits for them to leave (SIGKILL after ``timeout``)."""
+    and waits for them to leave (SIGKILL after ``timeout``). ``sleep``: seconds each partition
+    of the worker step sleeps (default 0: no-op)."""
 
     def __init__(
         self,
@@ -78,8 +89,10 @@ class WorkerProcesses:
         settings: list[str] = (),  # type: ignore[assignment]
         timeout: float = 120.0,
         env: dict[str, str] | None = None,
+        sleep: float = 0.0,
     ) -> None:
         self.url = url
+        self.sleep = sleep
         self.count = processes
         self.nodes = nodes
         self.concurrency = concurrency
@@ -92,6 +105,8 @@ class WorkerProcesses:
     def __enter__(self) -> WorkerProcesses:
         command = [sys.executable, str(HERE), self.url, "--nodes", str(self.nodes)]
         command += ["--concurrency", str(self.concurrency)]
+        if self.sleep > 0:
+            command += ["--sleep", str(self.sleep)]
         for pair in self.settings:
             command += ["--set", pair]
         env = {**os.environ, **(self.env or {})}
@@ -167,6 +182,7 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("--nodes", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--sleep", type=float, default=0.0, help="seconds per partition")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
     settings = settings_from(
@@ -175,7 +191,9 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    nodes = [Node(args.url, steps=[noop_step()], settings=settings) for _ in range(args.nodes)]
+    nodes = [
+        Node(args.url, steps=[noop_step(args.sleep)], settings=settings) for _ in range(args.nodes)
+    ]
     for node in nodes:
         node.start()
     print("READY", *(n.node_id for n in nodes), flush=True)

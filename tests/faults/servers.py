@@ -174,7 +174,8 @@ class PrivatePostgres(Server):
     engine = "postgresql"
     restartable = True
 
-    def __init__(self, user: str = "postgres") -> None:
+    def __init__(self, user: str = "postgres", max_connections: int = 300) -> None:
+        self.max_connections = max_connections
         self.initdb = _which("initdb", extra=_PG_DIRS)
         self.postgres = _which("postgres", extra=_PG_DIRS)
         try:
@@ -213,7 +214,7 @@ class PrivatePostgres(Server):
                     "-p", str(self.port),
                     "-k", str(self.folder),
                     "-c", "listen_addresses=127.0.0.1",
-                    "-c", "max_connections=300",
+                    "-c", f"max_connections={self.max_connections}",
                     "-c", "fsync=off",
                     "-c", "shared_buffers=32MB",
                 ],
@@ -350,9 +351,7 @@ class PrivateMariaDB(Server):
                 return
             output = (done.stdout + done.stderr).decode(errors="replace").strip()
             if attempt == 2:
-                raise RuntimeError(
-                    f"{self.install} exited {done.returncode}: {output[-2000:]}"
-                )
+                raise RuntimeError(f"{self.install} exited {done.returncode}: {output[-2000:]}")
             print(f"{self.install} exited {done.returncode}, trying again: {output[-2000:]}")
             shutil.rmtree(self.data, ignore_errors=True)
             time.sleep(1.0)
