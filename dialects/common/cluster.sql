@@ -108,6 +108,10 @@ WHERE BP.MASTER_STEP_EXECUTION_ID = BC.MASTER_STEP_EXECUTION_ID
 ORDER BY BP.STEP_EXECUTION_ID
 {{limit(:limit)}};
 
+-- name: partition_claim_assigned
+-- P2 and P3 in one statement: claim up to :limit PENDING partitions of this node whose job is STARTED and whose master's row exists, skipping rows another transaction holds, and return them.
+-- not supported: without SKIP LOCKED and UPDATE ... RETURNING, a worker reads (partition_fetch_assigned) and claims each partition by compare-and-set (partition_transition).
+
 -- name: partition_transition
 -- P3 as compare-and-set: move a partition of this node from one status to another.
 UPDATE {{keyed(BATCH_PARTITIONS)}} SET STATUS = :status, LAST_UPDATED = {{now}}

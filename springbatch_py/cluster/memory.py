@@ -581,6 +581,10 @@ class MemoryClusterStore:
             row.updated_ms = self.clock()
         return one_row(name, int(matched), f"partition {key}")
 
+    def claim_assigned(self, node_id: str, limit: int) -> list[PartitionTask] | None:
+        """None: the memory store claims one partition at a time, as SQL without SKIP LOCKED."""
+        return None
+
     def transition_partition(
         self,
         task: PartitionTask,

@@ -255,6 +255,12 @@ class ClusterStore(Protocol):
         """P2: up to ``limit`` PENDING partitions of ``node_id`` whose job is STARTED."""
         ...
 
+    def claim_assigned(self, node_id: str, limit: int) -> list[PartitionTask] | None:
+        """P2 and P3 at once: claim up to ``limit`` of ``node_id``'s PENDING partitions of
+        STARTED jobs, skipping rows others hold; the claimed ones (CLAIMED), or None where the
+        store cannot (then :meth:`fetch_assigned` and :meth:`claim_partition` each)."""
+        ...
+
     def transition_partition(
         self,
         task: PartitionTask,
@@ -771,6 +777,18 @@ class SqlClusterStore:
             self._run("partition_fetch_assigned", {"node_id": node_id, "limit": limit}, write=False)
         )
         return [_task(r, assigned_node=node_id, status=PartitionStatus.PENDING) for r in rows]
+
+    def claim_assigned(self, node_id: str, limit: int) -> list[PartitionTask] | None:
+        """P2 and P3 in one statement where the dialect has SKIP LOCKED and RETURNING (one
+        round trip for up to ``limit`` partitions; a row another transaction holds is left for
+        a later poll); None elsewhere."""
+        if not self.dialect.skip_locked:
+            return None
+        PARTITION.check([PartitionStatus.PENDING], PartitionStatus.CLAIMED)
+        rows = _rows(
+            self._run("partition_claim_assigned", {"node_id": node_id, "limit": limit}, write=True)
+        )
+        return [_task(r, assigned_node=node_id, status=PartitionStatus.CLAIMED) for r in rows]
 
     def transition_partition(
         self,

@@ -303,6 +303,15 @@ class Worker:
             self._maybe_more = True  # look again as soon as a slot frees
             return 0
         store, node_id = self.runtime.store, self.runtime.node_id
+        claiming = time.monotonic()
+        claimed_now = store.claim_assigned(node_id, free)
+        if claimed_now is not None:
+            # Claimed in one statement: start them all.
+            self._maybe_more = len(claimed_now) >= free
+            for task in claimed_now:
+                self.metrics.partition_claimed((time.monotonic() - claiming) / len(claimed_now))
+                self._start(task)
+            return len(claimed_now)
         started = 0
         tasks = store.fetch_assigned(node_id, free)
         # A full answer may have left partitions behind: the next free slot polls at once.
@@ -325,11 +334,14 @@ class Worker:
                 )
                 continue
             self.metrics.partition_claimed(time.monotonic() - claiming)
-            with self._lock:
-                self._running[task.step_execution_id] = _Running(task)
-            self._pool.submit(self._run, task)
+            self._start(task)
             started += 1
         return started
+
+    def _start(self, task: PartitionTask) -> None:
+        with self._lock:
+            self._running[task.step_execution_id] = _Running(task)
+        self._pool.submit(self._run, task)
 
     # -- running -------------------------------------------------------------------------------
 

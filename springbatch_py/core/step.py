@@ -241,10 +241,15 @@ class Step(ABC):
     def _save_finished(
         step_execution: StepExecution, repository: StepRepository, exit_status: ExitStatus
     ) -> None:
-        """Spring Batch 6's save of a finished step: the execution, then its context."""
+        """Spring Batch 6's save of a finished step: the execution, then its context (in one
+        transaction where the repository offers ``update_with_context``)."""
         try:
-            repository.update(step_execution)
-            repository.update_execution_context(step_execution)
+            together = getattr(repository, "update_with_context", None)
+            if together is not None:
+                together(step_execution)
+            else:
+                repository.update(step_execution)
+                repository.update_execution_context(step_execution)
         except Exception as exc:
             step_execution.status = BatchStatus.UNKNOWN
             step_execution.exit_status = exit_status.and_(ExitStatus.UNKNOWN)

@@ -514,6 +514,17 @@ class JobRepository(JobExplorer):
                     f"job execution {execution.id}",
                 )
 
+    def update_with_context(self, step: StepExecution) -> None:
+        """Save a step execution, then its context, in one transaction (one write to land:
+        a finished step's save, which Spring Batch 6 makes as two)."""
+
+        def write() -> None:
+            with self._writing():  # both join it; the guard checks it once
+                self.update_step_execution(step)
+                self._update_context(step)
+
+        self._land(f"saving step execution {step.id}", step, write)
+
     def update(self, execution: JobExecution | StepExecution) -> None:
         """Update a job or a step execution (Java's overloaded ``update``)."""
         if isinstance(execution, StepExecution):

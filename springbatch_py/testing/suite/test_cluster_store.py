@@ -389,6 +389,66 @@ def test_a_partition_write_left_open_locks_no_other_partition(setup: Setup) -> N
     }
 
 
+@pytest.mark.requires("skip_locked")
+def test_a_batch_claim_takes_only_free_pending_partitions_of_its_node(setup: Setup) -> None:
+    """One statement claims up to its limit of the node's PENDING partitions of STARTED jobs,
+    skipping a row another transaction holds instead of waiting for it."""
+    store = setup.store
+    assert isinstance(store, SqlClusterStore)
+    tasks = [setup.task(i, "node-a" if i < 3 else "node-b") for i in range(4)]
+    store.register_node("master-1", "h")
+    coordination = setup.coordination()
+    store.insert_coordination(
+        coordination.job_execution_id, "master-1", coordination.master_step_execution_id, "worker"
+    )
+    store.insert_partitions(tasks)
+    assert store.claim_assigned("node-a", 10) == []  # the job is not STARTED yet
+    store.transition_coordination(coordination, "master-1", "CREATED", "STARTED")
+    with setup.sql.engine.connect() as other, other.begin():
+        other.execute(
+            sa.text("SELECT status FROM batch_partitions WHERE step_execution_id = :id FOR UPDATE"),
+            {"id": tasks[0].step_execution_id},
+        )
+        started = time.monotonic()
+        first = store.claim_assigned("node-a", 1)
+        waited = time.monotonic() - started
+    assert [t.partition_key for t in first or []] == ["worker:1"], waited
+    assert all(t.status == "CLAIMED" and t.master_step_name == "worker" for t in first or [])
+    rest = store.claim_assigned("node-a", 10)
+    assert [t.partition_key for t in rest or []] == ["worker:0", "worker:2"]
+    assert store.claim_assigned("node-a", 10) == []
+    statuses = {t.partition_key: t.status for t in store.list_partitions(manager_id(tasks[0]))}
+    assert statuses == {
+        "worker:0": "CLAIMED",
+        "worker:1": "CLAIMED",
+        "worker:2": "CLAIMED",
+        "worker:3": "PENDING",
+    }
+
+
+@pytest.mark.requires("skip_locked")
+def test_racing_batch_claims_claim_each_partition_once(setup: Setup) -> None:
+    store = setup.store
+    assert isinstance(store, SqlClusterStore)
+    tasks = [setup.task(i, "node-a") for i in range(4)]
+    store.register_node("master-1", "h")
+    _started(setup, tasks)
+    barrier = threading.Barrier(THREADS)
+    claims: list[list[PartitionTask]] = []
+
+    def claim() -> None:
+        barrier.wait()
+        claims.append(store.claim_assigned("node-a", 2) or [])
+
+    threads = [threading.Thread(target=claim) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    keys = [t.partition_key for claimed in claims for t in claimed]
+    assert sorted(keys) == [t.partition_key for t in tasks]
+
+
 def manager_id(task: PartitionTask) -> int:
     return task.master_step_execution_id
 
