@@ -48,6 +48,16 @@ SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURREN
        {{age_ms(LAST_UPDATED_TIME)}} AS HEARTBEAT_AGE_MS
 FROM {{table(BATCH_NODES)}} ORDER BY NODE_ID;
 
+-- name: node_list_sweep
+-- N6 for a sweep: this node's row, the rows silent for :threshold_ms or more, those whose heartbeat lies :future_ms or more ahead of the clock (another time zone), and how many rows there are.
+SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD,
+       {{age_ms(LAST_UPDATED_TIME)}} AS HEARTBEAT_AGE_MS,
+       (SELECT COUNT(*) FROM {{table(BATCH_NODES)}}) AS NODE_COUNT
+FROM {{table(BATCH_NODES)}}
+WHERE NODE_ID = :node_id OR {{age_ms(LAST_UPDATED_TIME)}} >= :threshold_ms
+   OR {{age_ms(LAST_UPDATED_TIME)}} <= :future_age_ms
+ORDER BY NODE_ID;
+
 -- name: coordination_insert
 -- C1: the master records itself for a partitioned step (status CREATED).
 INSERT INTO {{table(BATCH_JOB_COORDINATION)}} (JOB_EXECUTION_ID, MASTER_NODE_ID, MASTER_STEP_EXECUTION_ID, MASTER_STEP_NAME, STATUS,

@@ -70,6 +70,7 @@ from springbatch_py.cluster.store import (
     NodeRow,
     PartitionCount,
     PartitionTask,
+    SweepView,
     one_row,
 )
 from springbatch_py.errors import SpringBatchError
@@ -378,6 +379,29 @@ class MemoryClusterStore:
                 )
                 for n in sorted(self._nodes.values(), key=lambda n: n.node_id)
             ]
+
+    def sweep_view(self, node_id: str, threshold_ms: int, future_ms: int) -> SweepView:
+        """N6 for a sweep: ``node_id``'s row, the silent rows and those from the future, and
+        how many rows there are."""
+        self._enter("node_list_sweep")
+        with self._lock:
+            now = self.clock()
+            rows = [
+                NodeRow(
+                    n.node_id,
+                    self._stamp(n.created_ms),
+                    self._stamp(n.updated_ms),
+                    n.status,
+                    n.host_identifier,
+                    n.current_load,
+                    now - n.updated_ms,
+                )
+                for n in sorted(self._nodes.values(), key=lambda n: n.node_id)
+                if n.node_id == node_id
+                or now - n.updated_ms >= threshold_ms
+                or now - n.updated_ms <= -future_ms
+            ]
+            return SweepView(rows, len(self._nodes))
 
     # -- coordination ------------------------------------------------------------------------
 

@@ -11,11 +11,12 @@
 node's :class:`~springbatch_py.cluster.master.ClusterPartitionHandler`: the node is their master.
 
 A node registers as ``<prefix>-<uuid4>`` and heartbeats on the database clock with its real load.
-Every node sweeps: silent nodes become UNREACHABLE, then are removed, with the cluster's
-thresholds. When a heartbeat finds the node's row gone (it was evicted) or fails, the node first
-stops its running partitions at their next chunk boundary (fencing; their writes are refused by
-the database anyway once their partition moved), then registers again and takes back the
-partitions it left claimed.
+Every node sweeps, each about once in as many intervals as there are live nodes (so that
+the cluster reads O(N) node rows per interval, not N times N): silent nodes become UNREACHABLE,
+then are removed, with the cluster's thresholds. When a heartbeat finds the node's row gone
+(it was evicted) or fails, the node first stops its running partitions at their next chunk
+boundary (fencing; their writes are refused by the database anyway once their partition
+moved), then registers again and takes back the partitions it left claimed.
 
 A sweeper judges others only for a silence it witnessed while it could hear the database
 itself: it skips a sweep while its own heartbeats fail or its own row looks as old as the
@@ -34,9 +35,13 @@ Threads and the state each owns:
 * ``node-upkeep``: every heartbeat interval, or at once when the heartbeat asks: refreshes the
   running partitions (P4), takes back the partitions left claimed, and after an eviction fences,
   drains and registers again (then bumps ``_generation``, so that a heartbeat answer from
-  before the new registration is ignored).
-* ``mark-unreachable``, ``remove-unreachable``, ``recover-masters``: the sweeps; they read the
-  heartbeat state under ``_beat_lock`` and own the :class:`ClockCheck`.
+  before the new registration is ignored); once idle for :data:`IDLE_RELEASE_S`, closes the
+  pooled connections but one. It alone reads and writes ``_busy_until``.
+* ``sweeper`` (marks silent nodes UNREACHABLE, removes those silent for the cleanup threshold:
+  one read for both, a write only when a row qualifies) and ``recover-masters``: each every
+  interval times about the number of live nodes (:meth:`Node._sweep_pace`), so that the
+  cluster as a whole sweeps about once an interval. They read the heartbeat state under
+  ``_beat_lock``; the sweeper owns the :class:`ClockCheck`.
 * The worker's poll loop and pool threads: see :mod:`springbatch_py.cluster.worker`.
 """
 
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import signal
 import socket
 import threading
@@ -56,13 +62,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from springbatch_py.cluster.clocks import ClockCheck
+from springbatch_py.cluster.clocks import QUARTER_HOUR_MS, ClockCheck
 from springbatch_py.cluster.master import ClusterPartitionHandler, PartitionStep
 from springbatch_py.cluster.recovery import recover_orphaned_masters
 from springbatch_py.cluster.runtime import ClusterRuntime
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.states import NodeStatus
-from springbatch_py.cluster.store import ClusterStore, NodeRow, SqlClusterStore
+from springbatch_py.cluster.store import ClusterStore, NodeRow, SqlClusterStore, SweepView
 from springbatch_py.cluster.worker import StepFactory, StepRegistry, Worker
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.job import Job
@@ -78,13 +84,17 @@ from springbatch_py.repository.serialization import ContextSerializer
 
 log = logging.getLogger(__name__)
 
+#: An idle node closes its pooled connections but one after this long without a partition.
+IDLE_RELEASE_S = 30.0
+
 
 class _Ticker:
     """Runs a function every ``interval`` seconds on a thread of its own until stopped.
 
     With ``fixed_rate`` the runs start at regular times whatever each one lasts (a run that
     overran its slot is followed by the next one at once, not by a burst); otherwise the
-    interval is the pause between the end of a run and the next. :meth:`wake` runs it now.
+    interval is the pause between the end of a run and the next, times ``pace()`` when given.
+    :meth:`wake` runs it now.
     """
 
     def __init__(
@@ -95,8 +105,10 @@ class _Ticker:
         stopping: threading.Event,
         *,
         fixed_rate: bool = False,
+        pace: Callable[[], float] | None = None,
     ) -> None:
         self.interval = interval
+        self._pace = pace
         self._function = function
         self._stopping = stopping
         self._fixed_rate = fixed_rate
@@ -129,7 +141,7 @@ class _Ticker:
             if self._fixed_rate:
                 next_run = max(started + self.interval, now)
             else:
-                next_run = now + self.interval
+                next_run = now + self.interval * (self._pace() if self._pace else 1.0)
 
 
 class Node:
@@ -170,9 +182,12 @@ class Node:
         if isinstance(database, Database):
             self.db, self._owns_db = database, False
         else:
-            # Every worker thread, the master's monitor and the timers need a connection.
-            size = self.settings.concurrency_limit_per_node + 6
-            self.db = Database.open(database, database_settings, pool_size=size, max_overflow=size)
+            # A connection for each partition running and one for the timers and the master's
+            # wait (statements of a few milliseconds, one at a time mostly: the pool hands out
+            # its most recent connection first); one more in a burst, closed when returned.
+            # (PostgreSQL: and the listening connection.) An idle node holds one.
+            size = self.settings.concurrency_limit_per_node + 1
+            self.db = Database.open(database, database_settings, pool_size=size, max_overflow=1)
             self._owns_db = True
         self.registry = steps if isinstance(steps, StepRegistry) else StepRegistry(steps)
         for job in jobs:
@@ -203,6 +218,8 @@ class Node:
         self._evicted = False
         self._generation = 0
         self._sweeps_held = False
+        self._live_nodes = 1
+        self._busy_until = -math.inf
         self._beat_started: float | None = None
 
     def __repr__(self) -> str:
@@ -261,19 +278,18 @@ class Node:
             ),
             self._upkeep,
             _Ticker(
-                "mark-unreachable",
-                seconds(s.unreachable_node_thread_interval),
-                self._mark_unreachable,
+                "sweeper",
+                seconds(min(s.unreachable_node_thread_interval, s.node_cleanup_thread_interval)),
+                self._sweep,
                 stopping,
+                pace=self._sweep_pace,
             ),
             _Ticker(
-                "remove-unreachable",
-                seconds(s.node_cleanup_thread_interval),
-                self._remove_unreachable,
+                "recover-masters",
+                seconds(s.orphaned_master_scan_interval),
+                self._recover,
                 stopping,
-            ),
-            _Ticker(
-                "recover-masters", seconds(s.orphaned_master_scan_interval), self._recover, stopping
+                pace=self._sweep_pace,
             ),
         ]
         for ticker in self._tickers:
@@ -440,6 +456,18 @@ class Node:
             if released:
                 log.info("node %s took back %d partition(s)", self.node_id, released)
         self.worker.refresh()
+        self._release_idle_connections()
+
+    def _release_idle_connections(self) -> None:
+        """An idle node keeps one pooled connection: after a busy spell (or two timers that
+        met), the others are closed once no partition has run for :data:`IDLE_RELEASE_S`."""
+        now = self.runtime.clock()
+        if self.worker.load:
+            self._busy_until = now
+            return
+        idle = now - self._busy_until >= IDLE_RELEASE_S
+        if self._owns_db and idle and self.db.release_idle(keep=1):
+            log.debug("node %s closed its idle connections", self.node_id)
 
     def _rejoin(self) -> None:
         self.worker.fence()
@@ -459,21 +487,48 @@ class Node:
         released = self.worker.release_left_claimed()
         log.info("node %s is ACTIVE again (%d partition(s) taken back)", self.node_id, released)
 
-    def _mark_unreachable(self) -> None:
-        threshold = self.settings.unreachable_node_threshold
+    def _sweep(self) -> None:
+        """One read of the rows worth judging serves both sweeps (a write only when a row
+        qualifies for it)."""
         deadline = self._sweep_deadline()
-        if self._may_sweep(threshold):
-            count = self.store.mark_unreachable(threshold, deadline=deadline)
-            if count:
-                log.info("node %s: %d node(s) marked UNREACHABLE", self.node_id, count)
+        view = self._sweep_view()
+        if view is not None:
+            self._mark_unreachable(view, deadline)
+            self._remove_unreachable(view, deadline)
 
-    def _remove_unreachable(self) -> None:
+    def _mark_unreachable(
+        self, view: SweepView | None = None, deadline: float | None = None
+    ) -> None:
+        threshold = self.settings.unreachable_node_threshold
+        if view is None:
+            deadline = self._sweep_deadline()
+            view = self._sweep_view()
+        if view is None or not any(
+            r.node_id != self.node_id
+            and r.status == NodeStatus.ACTIVE
+            and r.heartbeat_age_ms >= threshold
+            for r in view.rows
+        ):
+            return  # nobody to judge: no write
+        count = self.store.mark_unreachable(threshold, deadline=deadline)
+        if count:
+            log.info("node %s: %d node(s) marked UNREACHABLE", self.node_id, count)
+
+    def _remove_unreachable(
+        self, view: SweepView | None = None, deadline: float | None = None
+    ) -> None:
         threshold = self.settings.node_cleanup_threshold
-        deadline = self._sweep_deadline()
-        if self._may_sweep(threshold):
-            count = self.store.delete_unreachable(threshold, deadline=deadline)
-            if count:
-                log.info("node %s: %d node(s) removed", self.node_id, count)
+        if view is None:
+            deadline = self._sweep_deadline()
+            view = self._sweep_view()
+        if view is None or not any(
+            r.status == NodeStatus.UNREACHABLE and r.heartbeat_age_ms >= threshold
+            for r in view.rows
+        ):
+            return
+        count = self.store.delete_unreachable(threshold, deadline=deadline)
+        if count:
+            log.info("node %s: %d node(s) removed", self.node_id, count)
 
     def _sweep_deadline(self) -> float:
         """When a sweep begun now must have its verdict, or roll it back: a sweep whose read
@@ -483,21 +538,37 @@ class Node:
         heartbeats."""
         return self.runtime.clock() + self.settings.unreachable_node_threshold / 2000
 
-    def _may_sweep(self, threshold_ms: int) -> bool:
-        """Sweep only when no node's heartbeats betray another time zone (see clocks.py), and
-        only for a silence this node witnessed while it could hear the database itself."""
-        rows = self.store.all_nodes()
-        self.clock_check.observe(rows)
+    def _sweep_pace(self) -> float:
+        """How many sweep intervals this node waits between its sweeps: about as many as
+        there are live nodes (at random, within half of it either way), so that the cluster
+        as a whole sweeps about once an interval and reads O(N) rows, not N times N."""
+        with self._beat_lock:
+            live = self._live_nodes
+        return max(1.0, live * random.uniform(0.5, 1.5))
+
+    def _sweep_view(self) -> SweepView | None:
+        """The rows worth judging, or None when this node must not sweep now: only when no
+        node's heartbeats betray another time zone (see clocks.py), and only for a silence
+        this node witnessed while it could hear the database itself."""
+        threshold = self.settings.unreachable_node_threshold
+        future_ms = QUARTER_HOUR_MS - int(self.clock_check.tolerance_ms)
+        view = self.store.sweep_view(self.node_id, min(threshold, future_ms), future_ms)
+        silent = sum(
+            1 for r in view.rows if r.node_id != self.node_id and r.heartbeat_age_ms >= threshold
+        )
+        with self._beat_lock:
+            self._live_nodes = max(1, view.node_count - silent)
+        self.clock_check.observe(view.rows)
         if self.clock_check.holds_sweeps:
-            return False
-        reason = self._why_not_sweep(rows, threshold_ms)
+            return None
+        reason = self._why_not_sweep(view.rows, threshold)
         with self._beat_lock:
             held, self._sweeps_held = self._sweeps_held, reason is not None
         if reason is not None and not held:
             log.warning("node %s does not sweep: %s", self.node_id, reason)
         elif reason is None and held:
             log.info("node %s sweeps again", self.node_id)
-        return reason is None
+        return view if reason is None else None
 
     def _why_not_sweep(self, rows: list[NodeRow], threshold_ms: int) -> str | None:
         own = next((r for r in rows if r.node_id == self.node_id), None)

@@ -55,7 +55,9 @@ def recover_orphaned_masters(runtime: ClusterRuntime) -> int:
     """Claim the jobs of lost masters and finish recovering them (and any this node claimed
     earlier without finishing); return how many this node completed."""
     store = runtime.store
-    claimed = {c.job_execution_id: c for c in store.find_recovering(runtime.node_id)}
+    claimed: dict[int, Coordination] = {}
+    if runtime.recovery_pending:  # only this node's own claims can be left RECOVERING by it
+        claimed = {c.job_execution_id: c for c in store.find_recovering(runtime.node_id)}
     reasons: dict[int, str] = {}
     for orphan in store.find_orphaned_masters():
         if not store.claim_orphaned_master(orphan, runtime.node_id):
@@ -66,6 +68,7 @@ def recover_orphaned_masters(runtime: ClusterRuntime) -> int:
             orphan.master_node_id,
             orphan.job_execution_id,
         )
+        runtime.recovery_pending = True
         claimed[orphan.job_execution_id] = Coordination(
             orphan.job_execution_id,
             runtime.node_id,
@@ -79,6 +82,8 @@ def recover_orphaned_masters(runtime: ClusterRuntime) -> int:
         reason = reasons.get(job_execution_id, "its master node was lost")
         if finish_recovery(store, runtime.repository, coordination, reason):
             recovered += 1
+    if recovered == len(claimed):
+        runtime.recovery_pending = False
     return recovered
 
 

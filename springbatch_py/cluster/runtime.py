@@ -44,6 +44,9 @@ class ClusterRuntime:
     stopping: threading.Event = field(default_factory=threading.Event)
     #: set when the node begins to leave the cluster (before draining)
     leaving: threading.Event = field(default_factory=threading.Event)
+    #: This node claimed a lost master's job and may not have finished recovering it (read
+    #: and written by the recover-masters thread only: it looks for such jobs only then).
+    recovery_pending: bool = False
     _status: NodeStatus = field(default=NodeStatus.ACTIVE, init=False)
     _status_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     #: The node's monotonic clock, in seconds: its heartbeat silences and sweep deadlines are

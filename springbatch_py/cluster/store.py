@@ -122,6 +122,15 @@ class NodeRow:
 
 
 @dataclass(frozen=True)
+class SweepView:
+    """What a sweeper reads: the rows worth judging (its own, the silent, the ones from the
+    future) and how many node rows there are in all."""
+
+    rows: list[NodeRow]
+    node_count: int
+
+
+@dataclass(frozen=True)
 class PartitionTask:
     """A partition as the worker and the master see it."""
 
@@ -205,6 +214,11 @@ class ClusterStore(Protocol):
 
     def all_nodes(self) -> list[NodeRow]:
         """N6: every node row with the age of its heartbeat, by node id."""
+        ...
+
+    def sweep_view(self, node_id: str, threshold_ms: int, future_ms: int) -> SweepView:
+        """N6 for a sweep: ``node_id``'s row, the rows silent for ``threshold_ms`` or more or
+        ``future_ms`` or more ahead of the clock, and how many rows there are."""
         ...
 
     # -- coordination
@@ -619,17 +633,33 @@ class SqlClusterStore:
     def all_nodes(self, *, connection: Connection | None = None) -> list[NodeRow]:
         """N6: every node row (on ``connection`` when given, e.g. a read transaction)."""
         return [
-            NodeRow(
-                r["node_id"],
-                self.dialect.read_timestamp(r["created_time"]),
-                self.dialect.read_timestamp(r["last_updated_time"]),
-                r["status"],
-                r["host_identifier"],
-                int(r["current_load"] or 0),
-                float(r["heartbeat_age_ms"] or 0),
-            )
+            self._node_row(r)
             for r in _rows(self._run("node_list_all", write=False, connection=connection))
         ]
+
+    def sweep_view(self, node_id: str, threshold_ms: int, future_ms: int) -> SweepView:
+        """N6 for a sweep: the rows worth judging and the number of rows, in one read that
+        transfers O(1) rows while every node is alive."""
+        rows = _rows(
+            self._run(
+                "node_list_sweep",
+                {"node_id": node_id, "threshold_ms": threshold_ms, "future_age_ms": -future_ms},
+                write=False,
+            )
+        )
+        count = int(rows[0]["node_count"] or 0) if rows else 0
+        return SweepView([self._node_row(r) for r in rows], count)
+
+    def _node_row(self, r: Mapping[str, Any]) -> NodeRow:
+        return NodeRow(
+            r["node_id"],
+            self.dialect.read_timestamp(r["created_time"]),
+            self.dialect.read_timestamp(r["last_updated_time"]),
+            r["status"],
+            r["host_identifier"],
+            int(r["current_load"] or 0),
+            float(r["heartbeat_age_ms"] or 0),
+        )
 
     # -- coordination ------------------------------------------------------------------------
 

@@ -256,6 +256,19 @@ class Database:
         """The named statements of this dialect."""
         return load_catalog(self.dialect.name)
 
+    def release_idle(self, keep: int = 1) -> bool:
+        """Close the pool's connections when more than ``keep`` sit idle and none is in use
+        (a new pool opens connections again as they are needed); whether it closed any."""
+        pool = self.engine.pool
+        checked_in = getattr(pool, "checkedin", None)
+        checked_out = getattr(pool, "checkedout", None)
+        if checked_in is None or checked_out is None:
+            return False
+        if checked_in() <= keep or checked_out() > 0:
+            return False
+        self.engine.dispose()
+        return True
+
     def describe(self) -> str:
         """One line: product, version and URL."""
         version = ".".join(map(str, self.dialect.server_version))

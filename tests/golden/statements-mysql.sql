@@ -106,6 +106,17 @@ SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURREN
        (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED_TIME, NOW(3)) / 1000) AS HEARTBEAT_AGE_MS
 FROM batch_nodes ORDER BY NODE_ID;
 
+-- name: node_list_sweep
+-- N6 for a sweep: this node's row, the rows silent for :threshold_ms or more, those whose heartbeat lies :future_ms or more ahead of the clock (another time zone), and how many rows there are.
+-- from: dialects/common/cluster.sql
+SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD,
+       (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED_TIME, NOW(3)) / 1000) AS HEARTBEAT_AGE_MS,
+       (SELECT COUNT(*) FROM batch_nodes) AS NODE_COUNT
+FROM batch_nodes
+WHERE NODE_ID = :node_id OR (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED_TIME, NOW(3)) / 1000) >= :threshold_ms
+   OR (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED_TIME, NOW(3)) / 1000) <= :future_age_ms
+ORDER BY NODE_ID;
+
 -- name: node_mark_unreachable
 -- N3: ACTIVE nodes silent for the threshold become UNREACHABLE.
 -- from: dialects/common/cluster.sql
@@ -117,6 +128,11 @@ WHERE STATUS = 'ACTIVE' AND (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED_TIME, NOW(3
 -- from: dialects/common/cluster.sql
 INSERT INTO batch_nodes (NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD)
 VALUES (:node_id, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3), 'ACTIVE', :host_identifier, 0);
+
+-- name: partition_claim_assigned
+-- P2 and P3 in one statement: claim up to :limit PENDING partitions of this node whose job is STARTED and whose master's row exists, skipping rows another transaction holds, and return them.
+-- from: dialects/common/cluster.sql
+-- not supported: without SKIP LOCKED and UPDATE ... RETURNING, a worker reads (partition_fetch_assigned) and claims each partition by compare-and-set (partition_transition).
 
 -- name: partition_count_by_status
 -- Partitions per job execution and status, for the observability views and metrics.

@@ -105,6 +105,17 @@ SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURREN
        ((CAST(SYSTIMESTAMP AS DATE) - CAST(LAST_UPDATED_TIME AS DATE)) * 24 * 60 * 60 * 1000) AS HEARTBEAT_AGE_MS
 FROM BATCH_NODES ORDER BY NODE_ID;
 
+-- name: node_list_sweep
+-- N6 for a sweep: this node's row, the rows silent for :threshold_ms or more, those whose heartbeat lies :future_ms or more ahead of the clock (another time zone), and how many rows there are.
+-- from: dialects/common/cluster.sql
+SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD,
+       ((CAST(SYSTIMESTAMP AS DATE) - CAST(LAST_UPDATED_TIME AS DATE)) * 24 * 60 * 60 * 1000) AS HEARTBEAT_AGE_MS,
+       (SELECT COUNT(*) FROM BATCH_NODES) AS NODE_COUNT
+FROM BATCH_NODES
+WHERE NODE_ID = :node_id OR ((CAST(SYSTIMESTAMP AS DATE) - CAST(LAST_UPDATED_TIME AS DATE)) * 24 * 60 * 60 * 1000) >= :threshold_ms
+   OR ((CAST(SYSTIMESTAMP AS DATE) - CAST(LAST_UPDATED_TIME AS DATE)) * 24 * 60 * 60 * 1000) <= :future_age_ms
+ORDER BY NODE_ID;
+
 -- name: node_mark_unreachable
 -- N3: ACTIVE nodes silent for the threshold become UNREACHABLE.
 -- from: dialects/common/cluster.sql
@@ -116,6 +127,11 @@ WHERE STATUS = 'ACTIVE' AND ((CAST(SYSTIMESTAMP AS DATE) - CAST(LAST_UPDATED_TIM
 -- from: dialects/common/cluster.sql
 INSERT INTO BATCH_NODES (NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD)
 VALUES (:node_id, SYSTIMESTAMP, SYSTIMESTAMP, 'ACTIVE', :host_identifier, 0);
+
+-- name: partition_claim_assigned
+-- P2 and P3 in one statement: claim up to :limit PENDING partitions of this node whose job is STARTED and whose master's row exists, skipping rows another transaction holds, and return them.
+-- from: dialects/common/cluster.sql
+-- not supported: without SKIP LOCKED and UPDATE ... RETURNING, a worker reads (partition_fetch_assigned) and claims each partition by compare-and-set (partition_transition).
 
 -- name: partition_count_by_status
 -- Partitions per job execution and status, for the observability views and metrics.

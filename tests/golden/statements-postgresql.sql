@@ -105,6 +105,17 @@ SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURREN
        (EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - LAST_UPDATED_TIME)) * 1000) AS HEARTBEAT_AGE_MS
 FROM BATCH_NODES ORDER BY NODE_ID;
 
+-- name: node_list_sweep
+-- N6 for a sweep: this node's row, the rows silent for :threshold_ms or more, those whose heartbeat lies :future_ms or more ahead of the clock (another time zone), and how many rows there are.
+-- from: dialects/common/cluster.sql
+SELECT NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD,
+       (EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - LAST_UPDATED_TIME)) * 1000) AS HEARTBEAT_AGE_MS,
+       (SELECT COUNT(*) FROM BATCH_NODES) AS NODE_COUNT
+FROM BATCH_NODES
+WHERE NODE_ID = :node_id OR (EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - LAST_UPDATED_TIME)) * 1000) >= :threshold_ms
+   OR (EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - LAST_UPDATED_TIME)) * 1000) <= :future_age_ms
+ORDER BY NODE_ID;
+
 -- name: node_mark_unreachable
 -- N3: ACTIVE nodes silent for the threshold become UNREACHABLE.
 -- from: dialects/common/cluster.sql
@@ -116,6 +127,32 @@ WHERE STATUS = 'ACTIVE' AND (EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - LAST_UPDATE
 -- from: dialects/common/cluster.sql
 INSERT INTO BATCH_NODES (NODE_ID, CREATED_TIME, LAST_UPDATED_TIME, STATUS, HOST_IDENTIFIER, CURRENT_LOAD)
 VALUES (:node_id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'ACTIVE', :host_identifier, 0);
+
+-- name: partition_claim_assigned
+-- P2 and P3 in one statement: claim up to :limit PENDING partitions of this node whose job is STARTED and whose master's row exists, skipping rows another transaction holds, and return them.
+-- from: dialects/postgresql/cluster.sql
+WITH picked AS (
+    SELECT BP.STEP_EXECUTION_ID
+    FROM BATCH_PARTITIONS BP, BATCH_JOB_COORDINATION BC, BATCH_NODES BN
+    WHERE BP.MASTER_STEP_EXECUTION_ID = BC.MASTER_STEP_EXECUTION_ID
+      AND BC.MASTER_NODE_ID = BN.NODE_ID
+      AND BP.ASSIGNED_NODE = :node_id AND BP.STATUS = 'PENDING' AND BC.STATUS = 'STARTED'
+    ORDER BY BP.STEP_EXECUTION_ID
+    LIMIT :limit
+    FOR UPDATE OF BP SKIP LOCKED
+), claimed AS (
+    UPDATE BATCH_PARTITIONS P SET STATUS = 'CLAIMED', LAST_UPDATED = CURRENT_TIMESTAMP
+    FROM picked
+    WHERE P.STEP_EXECUTION_ID = picked.STEP_EXECUTION_ID
+      AND P.ASSIGNED_NODE = :node_id AND P.STATUS = 'PENDING'
+    RETURNING P.STEP_EXECUTION_ID, P.JOB_EXECUTION_ID, P.PARTITION_KEY, P.MASTER_STEP_EXECUTION_ID,
+        P.IS_TRANSFERABLE
+)
+SELECT C.STEP_EXECUTION_ID, C.JOB_EXECUTION_ID, C.PARTITION_KEY, C.MASTER_STEP_EXECUTION_ID,
+       C.IS_TRANSFERABLE, BC.MASTER_STEP_NAME
+FROM claimed C, BATCH_JOB_COORDINATION BC
+WHERE BC.MASTER_STEP_EXECUTION_ID = C.MASTER_STEP_EXECUTION_ID
+ORDER BY C.STEP_EXECUTION_ID;
 
 -- name: partition_count_by_status
 -- Partitions per job execution and status, for the observability views and metrics.

@@ -244,16 +244,30 @@ def test_a_database_stall_longer_than_the_cleanup_threshold_evicts_nobody(
 def test_a_sweep_whose_verdict_lands_after_a_stall_is_rolled_back(cluster: Cluster) -> None:
     """The sweeper read fresh rows, then the database froze before its UPDATE ran: on the
     later clock every node looks dead, and the verdict must not be kept."""
-    first, second = cluster.node(), cluster.node()
-    cluster.beat(first, second, ms=5_000)
+    first, second, third = cluster.node(), cluster.node(), cluster.node()
+    cluster.beat(first, second, third, ms=5_000)
+    cluster.beat(first, second, ms=UNREACHABLE)  # the third is silent: there is a verdict to take
     cluster.before("node_mark_unreachable", lambda: cluster.clock.advance(CLEANUP + UNREACHABLE))
     first._mark_unreachable()
     assert set(cluster.statuses().values()) == {"ACTIVE"}
     assert cluster.store.counts["node_mark_unreachable"] == 1  # it ran, and was rolled back
 
 
+def test_a_sweep_with_nobody_to_judge_writes_nothing(cluster: Cluster) -> None:
+    first, second = cluster.node(), cluster.node()
+    cluster.beat(first, second, ms=UNREACHABLE + 5_000)
+    first._mark_unreachable()
+    first._remove_unreachable()
+    assert cluster.store.counts["node_list_sweep"] == 2
+    assert cluster.store.counts["node_mark_unreachable"] == 0
+    assert cluster.store.counts["node_delete_unreachable"] == 0
+    cluster.beat(first, ms=UNREACHABLE)
+    first._mark_unreachable()
+    assert cluster.statuses()[second.node_id] == "UNREACHABLE"
+
+
 def test_a_node_whose_heartbeats_fail_claims_nothing_until_one_lands(cluster: Cluster) -> None:
-    node = cluster.node()
+    node, _silent = cluster.node(), cluster.node()  # the other one never beats
     job = Job(cluster, node.node_id, [node.node_id])
     cluster.before("node_heartbeat", unavailable, times=6)
     cluster.beat(node, ms=6_000)
