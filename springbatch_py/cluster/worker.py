@@ -221,6 +221,9 @@ class Worker:
         self._claiming = True
         #: The last poll filled every free slot (or found none): more may wait.
         self._maybe_more = False
+        #: The quickest pause between polls, and how long it lasts after activity.
+        self.fast_poll_s = FAST_POLL_S
+        self.hot_window_s = HOT_WINDOW_S
         self._thread: threading.Thread | None = None
         self.completed = 0
         self.failed = 0
@@ -264,7 +267,7 @@ class Worker:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _loop(self) -> None:
-        interval, last_activity = FAST_POLL_S, -math.inf
+        interval, last_activity = self.fast_poll_s, -math.inf
         while not self.runtime.stopping.is_set():
             woken = self._wake.wait(interval)
             self._wake.clear()
@@ -285,12 +288,12 @@ class Worker:
         after the last claim or wake-up, then doubling up to the task-polling-interval (times
         :data:`IDLE_FACTOR_NOTIFIED` while the database's notifications reach this process:
         only a Java master's partitions come unannounced)."""
-        if idle_for < HOT_WINDOW_S:
-            return FAST_POLL_S
+        if idle_for < self.hot_window_s:
+            return self.fast_poll_s
         cap = self.runtime.seconds(self.runtime.settings.task_polling_interval)
         if self.runtime.store.notifications_live:
             cap *= IDLE_FACTOR_NOTIFIED
-        return max(FAST_POLL_S, min(interval * 2, cap))
+        return max(self.fast_poll_s, min(interval * 2, cap))
 
     # -- claiming ------------------------------------------------------------------------------
 

@@ -165,6 +165,8 @@ def create_engine(
         # No ping before every checkout: roundtrips.install pings a connection only after an
         # idle spell. LIFO keeps the few connections in use warm and lets the rest idle.
         kwargs.setdefault("pool_use_lifo", True)
+        for option, value in vendor.engine_options().items():
+            kwargs.setdefault(option, value)
         engine = sa.create_engine(parsed, connect_args=connect_args, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise ConfigurationError(f"cannot use {redact(str(url))}: {exc}") from None
@@ -175,7 +177,8 @@ def create_engine(
         ) from None
     install_session_settings(engine, settings)
     vendor.install(engine, connect_args)
-    roundtrips.install(engine, vendor)
+    resets = kwargs.get("pool_reset_on_return", "rollback") not in (None, False, "none")
+    roundtrips.install(engine, vendor, pool_resets=resets)
     return engine
 
 

@@ -172,6 +172,11 @@ class Dialect:
         return {}
 
     @classmethod
+    def engine_options(cls) -> dict[str, Any]:
+        """SQLAlchemy engine options springbatch-py sets unless the caller does."""
+        return {}
+
+    @classmethod
     def require_database(cls, url: URL) -> None:
         """Raise :class:`~springbatch_py.errors.DatabaseUnavailableError` when the database of
         ``url`` is not there, where connecting would not tell (it would create one)."""

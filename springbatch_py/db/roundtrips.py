@@ -101,8 +101,11 @@ def _dbapi(conn: Any) -> Any:
         return None
 
 
-def install(engine: Engine, driver: type[DriverTraits]) -> RoundTrips:
-    """Count ``engine``'s round trips, and ping its pooled connections after an idle spell."""
+def install(
+    engine: Engine, driver: type[DriverTraits], *, pool_resets: bool = True
+) -> RoundTrips:
+    """Count ``engine``'s round trips, and ping its pooled connections after an idle spell
+    (``pool_resets``: the pool rolls back connections returned without a rollback)."""
     counter = of(engine)
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -127,7 +130,12 @@ def install(engine: Engine, driver: type[DriverTraits]) -> RoundTrips:
     @event.listens_for(engine, "reset")
     def _reset(dbapi: Any, record: Any, state: Any) -> None:
         # The pool rolls back a connection returned with its transaction open.
-        if dbapi is not None and not state.transaction_was_reset and driver.sends_end(dbapi):
+        if (
+            pool_resets
+            and dbapi is not None
+            and not state.transaction_was_reset
+            and driver.sends_end(dbapi)
+        ):
             counter.add("ROLLBACK")
 
     @event.listens_for(engine, "connect")
