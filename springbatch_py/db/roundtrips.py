@@ -101,9 +101,7 @@ def _dbapi(conn: Any) -> Any:
         return None
 
 
-def install(
-    engine: Engine, driver: type[DriverTraits], *, pool_resets: bool = True
-) -> RoundTrips:
+def install(engine: Engine, driver: type[DriverTraits], *, pool_resets: bool = True) -> RoundTrips:
     """Count ``engine``'s round trips, and ping its pooled connections after an idle spell
     (``pool_resets``: the pool rolls back connections returned without a rollback)."""
     counter = of(engine)
