@@ -122,6 +122,11 @@ ORDER BY BP.STEP_EXECUTION_ID
 -- P2 and P3 in one statement: claim up to :limit PENDING partitions of this node whose job is STARTED and whose master's row exists, skipping rows another transaction holds, and return them.
 -- not supported: without SKIP LOCKED and UPDATE ... RETURNING, a worker reads (partition_fetch_assigned) and claims each partition by compare-and-set (partition_transition).
 
+-- name: partition_list_claimed
+-- The partitions CLAIMED by this node: after a claim whose answer was lost, the worker finds those it claimed but does not run.
+SELECT STEP_EXECUTION_ID, JOB_EXECUTION_ID, PARTITION_KEY, MASTER_STEP_EXECUTION_ID, IS_TRANSFERABLE
+FROM {{table(BATCH_PARTITIONS)}} WHERE ASSIGNED_NODE = :node_id AND STATUS = 'CLAIMED' ORDER BY STEP_EXECUTION_ID;
+
 -- name: partition_transition
 -- P3 as compare-and-set: move a partition of this node from one status to another.
 UPDATE {{keyed(BATCH_PARTITIONS)}} SET STATUS = :status, LAST_UPDATED = {{now}}

@@ -605,6 +605,16 @@ class MemoryClusterStore:
             row.updated_ms = self.clock()
         return one_row(name, int(matched), f"partition {key}")
 
+    def list_claimed(self, node_id: str) -> list[PartitionTask]:
+        """The partitions CLAIMED by ``node_id``, by step execution id."""
+        self._enter("partition_list_claimed")
+        with self._lock:
+            return [
+                p.task()
+                for p in sorted(self._partitions.values(), key=lambda p: p.step_execution_id)
+                if p.assigned_node == node_id and p.status == PartitionStatus.CLAIMED
+            ]
+
     def claim_assigned(self, node_id: str, limit: int) -> list[PartitionTask] | None:
         """None: the memory store claims one partition at a time, as SQL without SKIP LOCKED."""
         return None

@@ -275,6 +275,10 @@ class ClusterStore(Protocol):
         store cannot (then :meth:`fetch_assigned` and :meth:`claim_partition` each)."""
         ...
 
+    def list_claimed(self, node_id: str) -> list[PartitionTask]:
+        """The partitions CLAIMED by ``node_id``, by step execution id."""
+        ...
+
     def transition_partition(
         self,
         task: PartitionTask,
@@ -818,6 +822,11 @@ class SqlClusterStore:
         rows = _rows(
             self._run("partition_claim_assigned", {"node_id": node_id, "limit": limit}, write=True)
         )
+        return [_task(r, assigned_node=node_id, status=PartitionStatus.CLAIMED) for r in rows]
+
+    def list_claimed(self, node_id: str) -> list[PartitionTask]:
+        """The partitions CLAIMED by ``node_id``."""
+        rows = _rows(self._run("partition_list_claimed", {"node_id": node_id}, write=False))
         return [_task(r, assigned_node=node_id, status=PartitionStatus.CLAIMED) for r in rows]
 
     def transition_partition(

@@ -221,6 +221,8 @@ class Worker:
         self._claiming = True
         #: The last poll filled every free slot (or found none): more may wait.
         self._maybe_more = False
+        #: A claim failed: it may have committed unseen (see :meth:`_release_unrun_claims`).
+        self._claims_uncertain = False
         #: The quickest pause between polls, and how long it lasts after activity.
         self.fast_poll_s = FAST_POLL_S
         self.hot_window_s = HOT_WINDOW_S
@@ -306,8 +308,16 @@ class Worker:
             self._maybe_more = True  # look again as soon as a slot frees
             return 0
         store, node_id = self.runtime.store, self.runtime.node_id
+        if self._claims_uncertain:
+            self._release_unrun_claims()
         claiming = time.monotonic()
-        claimed_now = store.claim_assigned(node_id, free)
+        try:
+            claimed_now = store.claim_assigned(node_id, free)
+        except Exception:
+            # The claim may have committed though its answer was lost: partitions CLAIMED by
+            # this node that nothing runs would wait for ever. Look before the next claim.
+            self._claims_uncertain = True
+            raise
         if claimed_now is not None:
             # Claimed in one statement: start them all.
             self._maybe_more = len(claimed_now) >= free
@@ -323,8 +333,9 @@ class Worker:
             claiming = time.monotonic()
             try:
                 claimed = store.claim_partition(task, node_id)
-            except DBAPIError as exc:
-                if not store.is_transient(exc):
+            except Exception as exc:
+                self._claims_uncertain = True  # (as above)
+                if not (isinstance(exc, DBAPIError) and store.is_transient(exc)):
                     raise
                 # A deadlock with another node's transaction: the partition is still PENDING
                 # for this node and is claimed at a later poll.
@@ -340,6 +351,31 @@ class Worker:
             self._start(task)
             started += 1
         return started
+
+    def _release_unrun_claims(self) -> None:
+        """After a claim whose answer was lost: the partitions CLAIMED by this node that it does
+        not run (nor left claimed while fenced) go back to PENDING for it, by compare-and-set.
+        Runs on the poll loop, the only thread that claims, so none is between its claim and
+        its start."""
+        store, node_id = self.runtime.store, self.runtime.node_id
+        with self._lock:
+            known = set(self._running) | set(self._left_claimed)
+        released = 0
+        for task in store.list_claimed(node_id):
+            if task.step_execution_id in known:
+                continue
+            if store.transition_partition(
+                task, node_id, PartitionStatus.CLAIMED, PartitionStatus.PENDING
+            ):
+                released += 1
+        self._claims_uncertain = False
+        if released:
+            log.warning(
+                "node %s: %d partition(s) claimed by a statement whose answer was lost are "
+                "PENDING again",
+                node_id,
+                released,
+            )
 
     def _start(self, task: PartitionTask) -> None:
         with self._lock:

@@ -203,6 +203,12 @@ SELECT STEP_EXECUTION_ID, JOB_EXECUTION_ID, PARTITION_KEY, ASSIGNED_NODE, STATUS
        IS_TRANSFERABLE, (TIMESTAMPDIFF(MICROSECOND, LAST_UPDATED, NOW(3)) / 1000) AS AGE_MS
 FROM batch_partitions WHERE MASTER_STEP_EXECUTION_ID = :master_step_execution_id ORDER BY STEP_EXECUTION_ID;
 
+-- name: partition_list_claimed
+-- The partitions CLAIMED by this node: after a claim whose answer was lost, the worker finds those it claimed but does not run.
+-- from: dialects/common/cluster.sql
+SELECT STEP_EXECUTION_ID, JOB_EXECUTION_ID, PARTITION_KEY, MASTER_STEP_EXECUTION_ID, IS_TRANSFERABLE
+FROM batch_partitions WHERE ASSIGNED_NODE = :node_id AND STATUS = 'CLAIMED' ORDER BY STEP_EXECUTION_ID;
+
 -- name: partition_reassign
 -- P8 as compare-and-set: an orphan goes back to PENDING on another node, only from the node and status it was seen with ('~' stands for no node).
 -- from: dialects/common/cluster.sql

@@ -284,6 +284,27 @@ def test_a_node_whose_heartbeats_fail_claims_nothing_until_one_lands(cluster: Cl
     assert cluster.store.counts["node_mark_unreachable"] == 1
 
 
+def test_a_claim_whose_answer_was_lost_is_not_stranded(cluster: Cluster) -> None:
+    """The claim committed, then the connection broke before its answer: the partition is
+    CLAIMED by a live node that does not run it. The next poll puts it back and runs it."""
+    node = cluster.node()
+    job = Job(cluster, node.node_id, [node.node_id])
+    claim = cluster.store.claim_partition
+
+    def lost_answer(task: PartitionTask, node_id: str) -> bool:
+        claim(task, node_id)
+        raise StoreUnavailableError("the answer was lost")
+
+    cluster.store.claim_partition = lost_answer  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailableError):
+        node.worker.poll_once()
+    assert job.partitions()["worker:0"] == (node.node_id, "CLAIMED")  # and nothing runs it
+    cluster.store.claim_partition = claim  # type: ignore[method-assign]
+    assert node.worker.poll_once() == 1  # released, then claimed again: it runs now
+    assert node.worker.drain(10)
+    assert job.partitions()["worker:0"][1] in ("COMPLETED", "FAILED")  # it ran, and ended
+
+
 # -- the master's orphan scan ---------------------------------------------------------------------
 
 
