@@ -134,6 +134,13 @@ WHERE STEP_EXECUTION_ID = :step_execution_id AND JOB_EXECUTION_ID = :job_executi
   AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND ASSIGNED_NODE = :node_id
   AND STATUS = :expected_status;
 
+-- name: partition_end
+-- P3 that ends a partition: this node's CLAIMED partition to :status (COMPLETED or FAILED), compare-and-set; where the database notifies, its master is notified in the same statement.
+UPDATE {{keyed(BATCH_PARTITIONS)}} SET STATUS = :status, LAST_UPDATED = {{now}}
+WHERE STEP_EXECUTION_ID = :step_execution_id AND JOB_EXECUTION_ID = :job_execution_id
+  AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND ASSIGNED_NODE = :node_id
+  AND STATUS = 'CLAIMED';
+
 -- name: partition_refresh
 -- P4: a running partition's liveness; 0 rows means it is no longer this node's claim.
 UPDATE {{keyed(BATCH_PARTITIONS)}} SET LAST_UPDATED = {{now}}

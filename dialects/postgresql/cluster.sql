@@ -27,3 +27,15 @@ SELECT C.STEP_EXECUTION_ID, C.JOB_EXECUTION_ID, C.PARTITION_KEY, C.MASTER_STEP_E
 FROM claimed C, {{table(BATCH_JOB_COORDINATION)}} BC
 WHERE BC.MASTER_STEP_EXECUTION_ID = C.MASTER_STEP_EXECUTION_ID
 ORDER BY C.STEP_EXECUTION_ID;
+
+-- name: partition_end
+-- P3 that ends a partition: this node's CLAIMED partition to :status (COMPLETED or FAILED), compare-and-set; where the database notifies, its master is notified in the same statement.
+-- One round trip: the row moved (one row returned, and its master notified at commit) or not.
+WITH moved AS (
+    UPDATE {{table(BATCH_PARTITIONS)}} SET STATUS = :status, LAST_UPDATED = {{now}}
+    WHERE STEP_EXECUTION_ID = :step_execution_id AND JOB_EXECUTION_ID = :job_execution_id
+      AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND ASSIGNED_NODE = :node_id
+      AND STATUS = 'CLAIMED'
+    RETURNING MASTER_STEP_EXECUTION_ID
+)
+SELECT M.MASTER_STEP_EXECUTION_ID, pg_notify(:channel, :payload) AS NOTIFIED FROM moved M;

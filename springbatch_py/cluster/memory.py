@@ -615,6 +615,16 @@ class MemoryClusterStore:
                 if p.assigned_node == node_id and p.status == PartitionStatus.CLAIMED
             ]
 
+    def end_partition(self, task: PartitionTask, node_id: str, status: PartitionStatus) -> bool:
+        """P3 from CLAIMED to ``status`` for this node, and its master woken."""
+        PARTITION.check([PartitionStatus.CLAIMED], status)
+        self._enter("partition_end")
+        with self._lock:
+            moved = self._transition(task, node_id, PartitionStatus.CLAIMED, status)
+        if moved:
+            self._signals.ended(task.master_step_execution_id)
+        return moved
+
     def claim_assigned(self, node_id: str, limit: int) -> list[PartitionTask] | None:
         """None: the memory store claims one partition at a time, as SQL without SKIP LOCKED."""
         return None

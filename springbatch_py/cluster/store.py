@@ -293,6 +293,11 @@ class ClusterStore(Protocol):
         """P3 from PENDING to CLAIMED; False too when its row stayed locked."""
         ...
 
+    def end_partition(self, task: PartitionTask, node_id: str, status: PartitionStatus) -> bool:
+        """P3 from CLAIMED to ``status`` (COMPLETED or FAILED) for this node, and its master
+        woken (:meth:`announce_ended`); True when the row moved."""
+        ...
+
     def refresh_partition(
         self, step_execution_id: int, node_id: str, *, connection: Connection | None = None
     ) -> bool:
@@ -787,23 +792,23 @@ class SqlClusterStore:
     # -- partitions --------------------------------------------------------------------------
 
     def insert_partitions(self, tasks: Iterable[PartitionTask]) -> None:
-        """P1: the partitions of a master step, PENDING, in one transaction."""
+        """P1: the partitions of a master step, PENDING, in one transaction (one batch)."""
         PARTITION.check([None], PartitionStatus.PENDING)
+        rows = [
+            {
+                "step_execution_id": task.step_execution_id,
+                "job_execution_id": task.job_execution_id,
+                "partition_key": task.partition_key,
+                "assigned_node": task.assigned_node,
+                "master_step_execution_id": task.master_step_execution_id,
+                "is_transferable": 1 if task.transferable else 0,
+            }
+            for task in tasks
+        ]
+        with self._lock:
+            self.counts["partition_insert"] += len(rows)
         with self._batch() as c:
-            for task in tasks:
-                self._run(
-                    "partition_insert",
-                    {
-                        "step_execution_id": task.step_execution_id,
-                        "job_execution_id": task.job_execution_id,
-                        "partition_key": task.partition_key,
-                        "assigned_node": task.assigned_node,
-                        "master_step_execution_id": task.master_step_execution_id,
-                        "is_transferable": 1 if task.transferable else 0,
-                    },
-                    write=True,
-                    connection=c,
-                )
+            self.db.statements["partition_insert"].run_many(c, rows)
 
     def fetch_assigned(self, node_id: str, limit: int) -> list[PartitionTask]:
         """P2: up to ``limit`` PENDING partitions assigned to ``node_id`` of STARTED jobs."""
@@ -874,6 +879,29 @@ class SqlClusterStore:
         return result is not None and one_row(
             "partition_transition", result.rowcounts[-1], f"partition {task.step_execution_id}"
         )
+
+    def end_partition(self, task: PartitionTask, node_id: str, status: PartitionStatus) -> bool:
+        """P3 that ends this node's partition, and wakes its master: where the database
+        notifies, the notification goes in the same statement (one round trip)."""
+        PARTITION.check([PartitionStatus.CLAIMED], status)
+        result = self._run(
+            "partition_end",
+            {
+                "step_execution_id": task.step_execution_id,
+                "job_execution_id": task.job_execution_id,
+                "master_step_execution_id": task.master_step_execution_id,
+                "node_id": node_id,
+                "status": status,
+                "channel": CHANNEL,
+                "payload": ended_payload(task.master_step_execution_id),
+            },
+            write=True,
+        )
+        count = len(result.rows) if result.rowcounts[-1] == -1 else result.rowcounts[-1]
+        moved = one_row("partition_end", count, f"partition {task.step_execution_id}")
+        if moved:
+            self.signals.ended(task.master_step_execution_id)
+        return moved
 
     def refresh_partition(
         self, step_execution_id: int, node_id: str, *, connection: Connection | None = None

@@ -560,10 +560,16 @@ class Worker:
         when the row had moved, or when the node gave the partition up (logged)."""
         running.done = True
         store, node_id = self.runtime.store, self.runtime.node_id
+        ending = status != PartitionStatus.PENDING
+
+        def write() -> bool:
+            if ending:  # and its master woken
+                return store.end_partition(task, node_id, status)
+            return store.transition_partition(task, node_id, PartitionStatus.CLAIMED, status)
+
         try:
             moved = self.runtime.until_landed(
-                f"recording partition {task.partition_key} as {status}",
-                lambda: store.transition_partition(task, node_id, PartitionStatus.CLAIMED, status),
+                f"recording partition {task.partition_key} as {status}", write
             )
         except GaveUpError as exc:
             log.error(
@@ -579,10 +585,8 @@ class Worker:
                 "node, or an earlier attempt landed)",
                 task.partition_key,
             )
-        elif status == PartitionStatus.PENDING:
+        elif not ending:
             self.wake()
-        else:
-            store.announce_ended(task.master_step_execution_id)
         return moved
 
     # -- liveness ------------------------------------------------------------------------------

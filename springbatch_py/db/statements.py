@@ -143,6 +143,17 @@ class NamedStatement:
                 counts.append(result.rowcount)
         return StatementResult(rows, tuple(counts))
 
+    def run_many(self, connection: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+        """Execute every SQL text once per parameter set, as one batch where the driver can
+        (psycopg sends a batch in one round trip)."""
+        if not params:
+            return
+        for sql in self.render():
+            names = set(_BIND.findall(sql))
+            connection.execute(
+                text(sql), [{k: v for k, v in p.items() if k in names} for p in params]
+            )
+
 
 @dataclass(frozen=True)
 class StatementCatalog:

@@ -150,6 +150,14 @@ SELECT COUNT(*) FROM BATCH_PARTITIONS WHERE MASTER_STEP_EXECUTION_ID = :master_s
 SELECT COUNT(*) FROM BATCH_PARTITIONS
 WHERE MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND STATUS IN ('PENDING', 'CLAIMED');
 
+-- name: partition_end
+-- P3 that ends a partition: this node's CLAIMED partition to :status (COMPLETED or FAILED), compare-and-set; where the database notifies, its master is notified in the same statement.
+-- from: dialects/common/cluster.sql
+UPDATE BATCH_PARTITIONS SET STATUS = :status, LAST_UPDATED = SYSTIMESTAMP
+WHERE STEP_EXECUTION_ID = :step_execution_id AND JOB_EXECUTION_ID = :job_execution_id
+  AND MASTER_STEP_EXECUTION_ID = :master_step_execution_id AND ASSIGNED_NODE = :node_id
+  AND STATUS = 'CLAIMED';
+
 -- name: partition_fail_open_of_master
 -- Recovery of a lost master's job: its open partitions end FAILED, so that no worker commits
 -- from: dialects/common/cluster.sql

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from springbatch_py.cluster.memory import ManualClock, MemoryClusterStore
+from springbatch_py.cluster.states import PartitionStatus
 from springbatch_py.cluster.store import Coordination, PartitionTask, SqlClusterStore
 from springbatch_py.core.domain import JobExecution, JobInstance, StepExecution
 from springbatch_py.core.parameters import JobParameters
@@ -387,6 +388,26 @@ def test_a_partition_write_left_open_locks_no_other_partition(setup: Setup) -> N
         "worker:2": "CLAIMED",
         "worker:3": "PENDING",
     }
+
+
+def test_ending_a_partition_moves_only_its_claim_and_wakes_its_master(setup: Setup) -> None:
+    store = setup.store
+    task = setup.task(0, "node-a")
+    store.register_node("master-1", "h")
+    _started(setup, [task])
+    ended = store.signals.watch(task.master_step_execution_id)
+    try:
+        assert not store.end_partition(task, "node-a", PartitionStatus.COMPLETED)  # PENDING
+        assert not ended.is_set()
+        assert store.transition_partition(task, "node-a", "PENDING", "CLAIMED")
+        assert not store.end_partition(task, "node-b", PartitionStatus.COMPLETED)  # not its own
+        assert store.end_partition(task, "node-a", PartitionStatus.COMPLETED)
+        assert ended.wait(10)
+        assert not store.end_partition(task, "node-a", PartitionStatus.FAILED)  # ended already
+    finally:
+        store.signals.unwatch(task.master_step_execution_id, ended)
+    (listed,) = store.list_partitions(task.master_step_execution_id)
+    assert listed.status == "COMPLETED"
 
 
 @pytest.mark.requires("skip_locked")
