@@ -6,10 +6,11 @@
 Per engine and run, on a fresh scratch database with the schema:
 
 1. idle: one worker node in its own process (``_nodes.WorkerProcesses(wire.url, 1)``), every
-   setting at its default, connected through ``wire.WireCounter``. Counting starts one second
-   after the node registered and lasts ``--seconds``: round trips per second (every client
-   request that waits for an answer, pings, BEGIN, COMMIT and ROLLBACK included), split by kind
-   (the statement's first word; ``ping`` is SQLAlchemy's pre-ping, an empty query on psycopg or
+   setting at its default, connected through ``wire.WireCounter``. Counting starts 15 s after
+   the node registered (its polls have slowed to their idle pace by then) and lasts
+   ``--seconds``: round trips per second (every client request that waits for an answer, pings,
+   BEGIN, COMMIT and ROLLBACK included), split by kind (the statement's first word; ``ping`` is a
+   pool ping, an empty query on psycopg or
    COM_PING on MySQL/MariaDB); connections open through the proxy at the end, and the peak
    over the node's whole life (start included).
 2. busy: a fresh node the same way (``--concurrency``, default 10, the library's default
@@ -61,7 +62,7 @@ from springbatch_py.db.schema import create_schema
 
 #: Issue 13's figure for the Java library: idle statements per second per node at its defaults.
 JAVA_IDLE_PER_S = 5.1
-SETTLE_S = 1.0
+SETTLE_S = 15.0
 
 
 def kind_name(wire_kind: str) -> str:

@@ -270,6 +270,7 @@ class Worker:
 
     def _loop(self) -> None:
         interval, last_activity = self.fast_poll_s, -math.inf
+        first = True
         while not self.runtime.stopping.is_set():
             woken = self._wake.wait(interval)
             self._wake.clear()
@@ -281,8 +282,9 @@ class Worker:
             except Exception:
                 log.exception("polling for partitions failed")
             now = time.monotonic()
-            if started or woken:
+            if started or (woken and not first):  # (the node's start wakes the first poll)
                 last_activity = now
+            first = False
             interval = self._next_interval(interval, now - last_activity)
 
     def _next_interval(self, interval: float, idle_for: float) -> float:

@@ -128,12 +128,11 @@ class JobExplorer:
 
     def get_job_execution(self, execution_id: int) -> JobExecution | None:
         """A job execution with its parameters, context and step executions."""
-        e = self.tables.job_execution
         with transactions.reading(self.db) as c:
-            row = c.execute(sa.select(e).where(e.c.job_execution_id == execution_id)).first()
-            if row is None:
+            found = self._execution_and_instance(c, execution_id)
+            if found is None:
                 return None
-            instance = self._instance_by_id(c, row.job_instance_id)
+            row, instance = found
             return self._job_execution(c, row, instance, with_steps=True)
 
     def get_job_executions(self, instance: JobInstance) -> list[JobExecution]:
@@ -186,12 +185,11 @@ class JobExplorer:
     ) -> StepExecution | None:
         """A step execution with its job execution and both contexts (the job execution's other
         steps are not loaded)."""
-        e = self.tables.job_execution
         with transactions.reading(self.db) as c:
-            row = c.execute(sa.select(e).where(e.c.job_execution_id == job_execution_id)).first()
-            if row is None:
+            found = self._execution_and_instance(c, job_execution_id)
+            if found is None:
                 return None
-            instance = self._instance_by_id(c, row.job_instance_id)
+            row, instance = found
             execution = self._job_execution(c, row, instance, with_steps=False)
             self._load_steps(c, execution, only=step_execution_id)
         return execution.step_executions[0] if execution.step_executions else None
@@ -229,6 +227,23 @@ class JobExplorer:
             return int(c.execute(query).scalar_one())
 
     # -- mapping ---------------------------------------------------------------------------
+
+    def _execution_and_instance(
+        self, c: Connection, execution_id: int
+    ) -> tuple[Row[Any], JobInstance] | None:
+        """A job execution's row and its instance, in one read."""
+        e, i = self.tables.job_execution, self.tables.job_instance
+        row = c.execute(
+            sa.select(e, i.c.job_name, i.c.job_key, i.c.version.label("instance_version"))
+            .join(i, i.c.job_instance_id == e.c.job_instance_id)
+            .where(e.c.job_execution_id == execution_id)
+        ).first()
+        if row is None:
+            return None
+        instance = JobInstance(
+            row.job_instance_id, row.job_name, row.job_key, row.instance_version or 0
+        )
+        return row, instance
 
     def _instance_by_id(self, c: Connection, instance_id: int) -> JobInstance:
         t = self.tables.job_instance
