@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from springbatch_py.cluster import Node
 from springbatch_py.cluster.errors import RowLockedError
+from springbatch_py.cluster.states import PartitionStatus
 from springbatch_py.cluster.store import PartitionTask, SqlClusterStore
 from springbatch_py.core.domain import StepExecution
 from springbatch_py.core.status import BatchStatus
@@ -123,12 +124,12 @@ def test_a_partitions_final_writes_land_across_transient_errors(
             failures[kind] += 1
             return True
 
-    transition = node.store.transition_partition
+    end = node.store.end_partition
 
-    def flaky_transition(task: PartitionTask, node_id: str, expected: str, status: str) -> bool:
-        if status in ("COMPLETED", "FAILED") and fails("partition end", 3):
+    def flaky_end(task: PartitionTask, node_id: str, status: PartitionStatus) -> bool:
+        if fails("partition end", 3):
             raise lost_connection()
-        return transition(task, node_id, expected, status)
+        return end(task, node_id, status)
 
     update = JobRepository.update_step_execution
 
@@ -138,7 +139,7 @@ def test_a_partitions_final_writes_land_across_transient_errors(
             raise lost_connection()
         update(self, step)
 
-    monkeypatch.setattr(node.store, "transition_partition", flaky_transition)
+    monkeypatch.setattr(node.store, "end_partition", flaky_end)
     # On the class: the worker's steps write through a fenced copy of the node's repository.
     monkeypatch.setattr(JobRepository, "update_step_execution", flaky_update)
     spec = JobSpec(partitions=3, items=10)
