@@ -1,8 +1,11 @@
 """The worker side: claim the partitions assigned to this node and run them.
 
-* The poll loop fetches as many PENDING partitions of STARTED jobs as it has free slots, and
-  claims each with a compare-and-set; a claim that matches no row (the partition moved or ended
-  meanwhile) is not run. It polls at once when woken (a master of this process, or the
+* The poll loop claims as many PENDING partitions of STARTED jobs as it has free slots: in one
+  statement where the database skips locked rows (:meth:`ClusterStore.claim_assigned`), else
+  by fetching them and claiming each with a compare-and-set; a claim that matches no row (the
+  partition moved or ended meanwhile) is not run. After a claim that failed (it may have
+  committed unseen), the next poll first puts back to PENDING the partitions this node holds
+  CLAIMED but does not run. It polls at once when woken (a master of this process, or the
   database's notification, announced partitions for this node; a slot freed while more may
   wait), every :data:`FAST_POLL_S` for :data:`HOT_WINDOW_S` after a claim or a wake-up, then
   ever less often, up to the ``task-polling-interval`` (or :data:`IDLE_FACTOR_NOTIFIED` times
