@@ -250,12 +250,33 @@ class _ManagerRun:
         # STARTED for lost-master recovery once its node row is gone.
         stop_requested, cancelled = self._wait(coordination)
         self._phase(job_execution_id, "COMPLETION_DETECTED")
-        if not store.transition_coordination(
-            coordination, node_id, CoordinationStatus.STARTED, CoordinationStatus.COMPLETED
+        # What follows the wait is retried across a database restart (until_landed).
+        if not runtime.until_landed(
+            f"completing the coordination of job execution {job_execution_id}",
+            lambda: self._complete(coordination),
         ):
             self._lost(coordination)
-        failed = store.count_failed(step_execution.id) - cancelled
-        return PartitionResult(self._reload(workers), failed, stop_requested)
+        manager_id = step_execution.id
+        failed = runtime.until_landed(
+            "counting failed partitions", lambda: store.count_failed(manager_id)
+        )
+        executions = runtime.until_landed("reloading the partitions", lambda: self._reload(workers))
+        return PartitionResult(executions, failed - cancelled, stop_requested)
+
+    def _complete(self, coordination: Coordination) -> bool:
+        """STARTED to COMPLETED for this master; True too when an earlier attempt, whose
+        answer was lost, had moved it."""
+        store, node_id = self.runtime.store, self.runtime.node_id
+        if store.transition_coordination(
+            coordination, node_id, CoordinationStatus.STARTED, CoordinationStatus.COMPLETED
+        ):
+            return True
+        current = store.get_coordination(coordination.job_execution_id)
+        return (
+            current is not None
+            and current.status == CoordinationStatus.COMPLETED
+            and current.master_node_id == node_id
+        )
 
     # -- split -------------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ from springbatch_py.cluster.runtime import ClusterRuntime
 from springbatch_py.cluster.settings import ClusterSettings
 from springbatch_py.cluster.states import NodeStatus
 from springbatch_py.cluster.store import ClusterStore, NodeRow, SqlClusterStore, SweepView
-from springbatch_py.cluster.worker import StepFactory, StepRegistry, Worker
+from springbatch_py.cluster.worker import Landing, StepFactory, StepRegistry, Worker
 from springbatch_py.core.domain import JobExecution
 from springbatch_py.core.job import Job
 from springbatch_py.core.launch import JobLauncher
@@ -354,9 +354,10 @@ class Node:
         """A launcher whose jobs run with this node as their master: it hands their partitioned
         steps this node's :attr:`partition_handler` (``on_created`` as for
         :class:`~springbatch_py.core.launch.JobLauncher`). The node must be started."""
-        return JobLauncher(
-            self.repository, on_created=on_created, partition_handler=self.partition_handler
-        )
+        # The job's and the manager step's saves are retried across a database restart, as
+        # the workers' are: a job must not end UNKNOWN because its last write met the restart.
+        landed = self.repository.guarded(Landing(self.runtime))
+        return JobLauncher(landed, on_created=on_created, partition_handler=self.partition_handler)
 
     def launch(
         self, job: Job, parameters: JobParameters | Mapping[str, Any] | None = None

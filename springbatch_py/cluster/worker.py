@@ -119,33 +119,18 @@ class StepRegistry:
         return self._steps[name]
 
 
-class PartitionFence:
-    """The fence of one partition, as a :class:`~springbatch_py.repository.jobs.WriteGuard`:
-    the partition's step commits only while this node holds its claim.
+class Landing:
+    """A :class:`~springbatch_py.repository.jobs.WriteGuard` that checks nothing and lands
+    every update outside a transaction: it is retried across errors the dialect calls
+    transient (:meth:`ClusterRuntime.until_landed`), so that a database restart delays the
+    update instead of failing it. A node's launches write through it (the job's and the
+    manager step's saves)."""
 
-    Each write transaction of the step first refreshes the partition row, in that transaction;
-    0 rows raises :class:`PartitionLostError` (the transaction, chunk included, rolls back) and
-    marks the fence :attr:`lost`. Updates outside a chunk (the step's first and final saves)
-    are retried until they land (:meth:`ClusterRuntime.until_landed`).
-    """
-
-    def __init__(self, runtime: ClusterRuntime, task: PartitionTask) -> None:
+    def __init__(self, runtime: ClusterRuntime) -> None:
         self._runtime = runtime
-        self._task = task
-        #: Set once a write found the partition no longer this node's.
-        self.lost = False
 
     def before_write(self, connection: Connection) -> None:
-        """Refresh the partition row in the writing transaction; refuse it when 0 rows."""
-        if not self._runtime.store.refresh_partition(
-            self._task.step_execution_id, self._runtime.node_id, connection=connection
-        ):
-            self.lost = True
-            raise PartitionLostError(
-                f"partition {self._task.partition_key} (step execution "
-                f"{self._task.step_execution_id}) is no longer claimed by node "
-                f"{self._runtime.node_id}: nothing more is committed"
-            )
+        """Nothing to check."""
 
     def land(
         self, what: str, execution: JobExecution | StepExecution, write: Callable[[], None]
@@ -173,15 +158,49 @@ class PartitionFence:
     def _landed_before(self, execution: JobExecution | StepExecution, version: int | None) -> bool:
         """Whether an attempt whose connection broke had committed after all (the row's
         version is the one that attempt wrote)."""
-        if not isinstance(execution, StepExecution) or version is None or execution.id is None:
+        if version is None or execution.id is None:
             return False
-        stored = self._runtime.repository.get_step_execution(
-            self._task.job_execution_id, execution.id
-        )
+        repository = self._runtime.repository
+        if isinstance(execution, StepExecution):
+            job_id = execution.job_execution.id
+            stored: JobExecution | StepExecution | None = (
+                None if job_id is None else repository.get_step_execution(job_id, execution.id)
+            )
+        else:
+            stored = repository.get_job_execution(execution.id)
         if stored is None or stored.version != version + 1:
             return False
         execution.version = version + 1
         return True
+
+
+class PartitionFence(Landing):
+    """The fence of one partition, as a :class:`~springbatch_py.repository.jobs.WriteGuard`:
+    the partition's step commits only while this node holds its claim.
+
+    Each write transaction of the step first refreshes the partition row, in that transaction;
+    0 rows raises :class:`PartitionLostError` (the transaction, chunk included, rolls back) and
+    marks the fence :attr:`lost`. Updates outside a chunk (the step's first and final saves)
+    are retried until they land (:meth:`ClusterRuntime.until_landed`).
+    """
+
+    def __init__(self, runtime: ClusterRuntime, task: PartitionTask) -> None:
+        super().__init__(runtime)
+        self._task = task
+        #: Set once a write found the partition no longer this node's.
+        self.lost = False
+
+    def before_write(self, connection: Connection) -> None:
+        """Refresh the partition row in the writing transaction; refuse it when 0 rows."""
+        if not self._runtime.store.refresh_partition(
+            self._task.step_execution_id, self._runtime.node_id, connection=connection
+        ):
+            self.lost = True
+            raise PartitionLostError(
+                f"partition {self._task.partition_key} (step execution "
+                f"{self._task.step_execution_id}) is no longer claimed by node "
+                f"{self._runtime.node_id}: nothing more is committed"
+            )
 
 
 def job_database(repository: StepRepository) -> Database:
