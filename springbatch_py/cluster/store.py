@@ -36,6 +36,7 @@ lock. The database is where the nodes' threads meet.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -70,6 +71,16 @@ LOCK_TIMEOUT_MS = 1000
 
 #: The notification channel of the cluster's wake-ups.
 CHANNEL = "springbatch_cluster"
+
+
+#: Set to ``0`` where LISTEN cannot work (a pooler in transaction mode, such as PgBouncer's):
+#: nodes then poll at the task-polling-interval instead of trusting notifications.
+NOTIFY_ENV = "SPRINGBATCH_NOTIFY"
+
+
+def notifications_wanted() -> bool:
+    """Whether nodes listen for the database's notifications (``$SPRINGBATCH_NOTIFY``)."""
+    return os.environ.get(NOTIFY_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 @dataclass
@@ -530,7 +541,7 @@ class SqlClusterStore:
         hub = self._hub()
         with _hubs_lock:
             hub.users += 1
-            if hub.listener is None and self.dialect.listen_notify:
+            if hub.listener is None and self.dialect.listen_notify and notifications_wanted():
                 hub.listener = Listener(self.db, CHANNEL, hub.signals.deliver)
                 hub.listener.start()
             listener = hub.listener

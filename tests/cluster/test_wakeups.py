@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from springbatch_py.cluster import Node
+from springbatch_py.cluster.store import NOTIFY_ENV, SqlClusterStore
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.db.database import Database
 from springbatch_py.db.notifications import Listener
@@ -96,3 +97,22 @@ def test_a_listener_hears_notifications_and_listens_again_after_losing_its_conne
         wait_for(second_heard, 30, "a notification after listening again")
     finally:
         listener.stop()
+
+
+@pytest.mark.requires("listen_notify")
+def test_notifications_can_be_turned_off_for_a_pooler_that_cannot_listen(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqlClusterStore(cluster.db)
+    monkeypatch.setenv(NOTIFY_ENV, "0")
+    store.open_signals()
+    try:
+        assert not store.notifications_live  # the polls keep the task-polling-interval
+    finally:
+        store.close_signals()
+    monkeypatch.setenv(NOTIFY_ENV, "1")
+    store.open_signals()
+    try:
+        wait_for(lambda: store.notifications_live, 30, "the listener")
+    finally:
+        store.close_signals()

@@ -91,6 +91,7 @@ class PostgreSQLDialect(Dialect):
 
     @classmethod
     def wait_notifications(cls, listener: Any, timeout: float) -> list[str]:
+        # notifies(timeout=, stop_after=) needs psycopg 3.2 (the postgresql extra's floor).
         payloads = []
         for notification in listener.notifies(timeout=timeout, stop_after=1):
             payloads.append(notification.payload)
