@@ -368,17 +368,20 @@ class MemoryClusterStore:
         with self._lock:
             now = self.clock()
             return [
-                NodeRow(
-                    n.node_id,
-                    self._stamp(n.created_ms),
-                    self._stamp(n.updated_ms),
-                    n.status,
-                    n.host_identifier,
-                    n.current_load,
-                    now - n.updated_ms,
-                )
+                self._node_row(n, now)
                 for n in sorted(self._nodes.values(), key=lambda n: n.node_id)
             ]
+
+    def _node_row(self, n: _Node, now: float) -> NodeRow:
+        return NodeRow(
+            n.node_id,
+            self._stamp(n.created_ms),
+            self._stamp(n.updated_ms),
+            n.status,
+            n.host_identifier,
+            n.current_load,
+            now - n.updated_ms,
+        )
 
     def sweep_view(self, node_id: str, threshold_ms: int, future_ms: int) -> SweepView:
         """N6 for a sweep: ``node_id``'s row, the silent rows and those from the future, and
@@ -387,15 +390,7 @@ class MemoryClusterStore:
         with self._lock:
             now = self.clock()
             rows = [
-                NodeRow(
-                    n.node_id,
-                    self._stamp(n.created_ms),
-                    self._stamp(n.updated_ms),
-                    n.status,
-                    n.host_identifier,
-                    n.current_load,
-                    now - n.updated_ms,
-                )
+                self._node_row(n, now)
                 for n in sorted(self._nodes.values(), key=lambda n: n.node_id)
                 if n.node_id == node_id
                 or now - n.updated_ms >= threshold_ms

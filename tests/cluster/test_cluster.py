@@ -11,13 +11,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import pytest
 import sqlalchemy as sa
 
 from springbatch_py.cluster import Node, NodeStatus, strategy_for
@@ -179,15 +178,6 @@ class Cluster:
         for handle in self._logs:
             handle.close()
         self.db.close()
-
-
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    created = Cluster(database_url, tmp_path)
-    try:
-        yield created
-    finally:
-        created.close()
 
 
 def assert_exactly_once(cluster: Cluster, spec: JobSpec) -> list[tuple[str, int, str]]:

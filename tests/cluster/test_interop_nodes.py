@@ -8,8 +8,6 @@ fails with a message naming the step.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,15 +17,6 @@ from tests.cluster.app import JobSpec, make_job, settings_for
 from tests.cluster.test_cluster import Cluster, assert_exactly_once, wait_for
 
 JOB_TIMEOUT = 120
-
-
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    created = Cluster(database_url, tmp_path)
-    try:
-        yield created
-    finally:
-        created.close()
 
 
 def stepless_node(cluster: Cluster, prefix: str) -> Node:

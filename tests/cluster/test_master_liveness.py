@@ -8,8 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,15 +29,6 @@ from tests.cluster.test_cluster import (
 
 #: Nodes that never scan for lost masters by themselves: the test runs recovery.
 NO_SCAN = 600_000
-
-
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    created = Cluster(database_url, tmp_path)
-    try:
-        yield created
-    finally:
-        created.close()
 
 
 class _Contended:

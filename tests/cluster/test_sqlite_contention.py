@@ -13,8 +13,6 @@ import re
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -33,15 +31,6 @@ RELAXED = {"unreachable_node_threshold": "10000", "node_cleanup_threshold": "200
 
 _WAITED = re.compile(r"waited ([0-9.]+) s \(\d+ tries\) for the SQLite write lock")
 _LOCKED = re.compile(r"database is locked|database table is locked|SQLITE_BUSY", re.IGNORECASE)
-
-
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    created = Cluster(database_url, tmp_path)
-    try:
-        yield created
-    finally:
-        created.close()
 
 
 def test_five_sqlite_node_processes_finish_every_partition(cluster: Cluster) -> None:

@@ -8,8 +8,6 @@ ends in seconds with it; the bounds are generous, for a loaded machine.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,15 +22,6 @@ from tests.cluster.test_cluster import Cluster, assert_exactly_once, wait_for
 
 #: Polls this far apart never happen within a test.
 MINUTES_MS = 600_000
-
-
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    created = Cluster(database_url, tmp_path)
-    try:
-        yield created
-    finally:
-        created.close()
 
 
 def slow_polling_node(cluster: Cluster, prefix: str, *, steps: bool) -> Node:

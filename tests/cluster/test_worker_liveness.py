@@ -37,15 +37,6 @@ from tests.cluster.test_cluster import Cluster, assert_exactly_once, wait_for
 from tests.faults.servers import Server, ServerUnavailable, make_server
 
 
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    created = Cluster(database_url, tmp_path)
-    try:
-        yield created
-    finally:
-        created.close()
-
-
 def lost_connection() -> sa.exc.OperationalError:
     """What a driver raises when the server restarts under a statement."""
     return sa.exc.OperationalError(
