@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -128,21 +128,62 @@ class WorkerProcesses:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.timeout
-        for proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs, self.timeout)
 
     @property
     def pids(self) -> list[int]:
         """The worker processes' ids."""
         return [p.pid for p in self.procs]
+
+
+def stop_processes(procs: list[subprocess.Popen[str]], timeout: float) -> None:
+    """SIGTERM each process still running, wait for all within ``timeout`` seconds, then
+    SIGKILL those left."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class MasterRig:
+    """``workers`` worker processes and a master node in this process on ``url`` (whose
+    tables exist), entered once for several launches; with ``probe``, the master is wrapped
+    by a :class:`MasterProbe`."""
+
+    def __init__(self, url: str, workers: int = 4, *, probe: bool = False) -> None:
+        self.url = url
+        self.workers = WorkerProcesses(url, workers)
+        self.master: Node | None = None
+        self.probe: MasterProbe | None = None
+        self._probed = probe
+
+    def __enter__(self) -> Self:
+        self.workers.__enter__()
+        try:
+            self.master = Node(self.url, settings=ClusterSettings(node_id_prefix="bench-master"))
+            if self._probed:
+                self.probe = MasterProbe(self.master)
+            self.master.start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.master is not None:
+            self.master.stop(drain=True, timeout=30)
+        self.workers.__exit__(kind, error, trace)
 
 
 def _read_line(proc: subprocess.Popen[str], deadline: float) -> str:

@@ -30,7 +30,6 @@ import time
 import uuid
 from datetime import datetime, tzinfo
 from pathlib import Path
-from types import TracebackType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,9 +44,8 @@ from _common import (
     print_table,
     scratch,
 )
-from _nodes import WORKER_STEP, MasterProbe, WorkerProcesses, noop_job
+from _nodes import WORKER_STEP, MasterRig, noop_job
 
-from springbatch_py.cluster import ClusterSettings, Node
 from springbatch_py.core.status import BatchStatus
 from springbatch_py.repository.explorer import JobExplorer
 
@@ -59,37 +57,13 @@ def _epoch(moment: datetime, zone: tzinfo) -> float:
     return moment.replace(tzinfo=zone).timestamp()
 
 
-class DispatchRig:
+class DispatchRig(MasterRig):
     """Worker processes and a probed master node on ``url`` (whose tables exist), entered once
     for several launches."""
 
     def __init__(self, url: str, workers: int = 4) -> None:
-        self.url = url
-        self.workers = WorkerProcesses(url, workers)
-        self.master: Node | None = None
-        self.probe: MasterProbe | None = None
+        super().__init__(url, workers, probe=True)
         self.job = noop_job(1, name="dispatch")
-
-    def __enter__(self) -> DispatchRig:
-        self.workers.__enter__()
-        try:
-            self.master = Node(self.url, settings=ClusterSettings(node_id_prefix="bench-master"))
-            self.probe = MasterProbe(self.master)
-            self.master.start()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self.master is not None:
-            self.master.stop(drain=True, timeout=30)
-        self.workers.__exit__(kind, error, trace)
 
     def launch(self, pause: tuple[float, float] = PAUSE_S) -> tuple[float, float]:
         """One launch after a random pause: (dispatch, master notices), in seconds."""

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import queue
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -52,6 +51,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Series, close_providers, load_average, percentile, print_table, scratch
+from _nodes import stop_processes
 
 HERE = Path(__file__).resolve()
 NOOP_TASK = "bench_noop"
@@ -143,15 +143,7 @@ class ProcrastinateWorkers:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs, 30)
 
 
 def procrastinate_run(

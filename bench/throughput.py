@@ -33,7 +33,6 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from types import TracebackType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,10 +46,9 @@ from _common import (
     print_table,
     scratch,
 )
-from _nodes import WorkerProcesses, noop_job, noop_tasklet
+from _nodes import MasterRig, noop_job, noop_tasklet
 from wire import WireCounter
 
-from springbatch_py.cluster import ClusterSettings, Node
 from springbatch_py.core.job import Job
 from springbatch_py.core.launch import JobLauncher
 from springbatch_py.core.status import BatchStatus
@@ -61,34 +59,9 @@ from springbatch_py.repository.jobs import JobRepository
 TOP_KINDS = 10
 
 
-class PartitionRig:
+class PartitionRig(MasterRig):
     """Worker processes and a master node on ``url`` (whose tables exist), entered once for
     several launches of a job of many no-op partitions."""
-
-    def __init__(self, url: str, workers: int = 4) -> None:
-        self.url = url
-        self.workers = WorkerProcesses(url, workers)
-        self.master: Node | None = None
-
-    def __enter__(self) -> PartitionRig:
-        self.workers.__enter__()
-        try:
-            self.master = Node(self.url, settings=ClusterSettings(node_id_prefix="bench-master"))
-            self.master.start()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self.master is not None:
-            self.master.stop(drain=True, timeout=30)
-        self.workers.__exit__(kind, error, trace)
 
     def launch(self, partitions: int) -> float:
         """One job of ``partitions`` no-op partitions: the launch's wall time in seconds."""
