@@ -7,6 +7,9 @@ of them would compile the package from source again: a quarter of a command's st
 processes then get a bytecode folder of their own instead (``PYTHONPYCACHEPREFIX``, in pytest's
 cache folder, kept from run to run), so the sources stay free of bytecode and a module is
 compiled once, not once per process.
+
+Under pytest-xdist the longest tests start first (:func:`pytest_collection_modifyitems`): a
+minute-long test handed out last would otherwise run alone while the other workers idle.
 """
 
 from __future__ import annotations
@@ -14,6 +17,22 @@ from __future__ import annotations
 import os
 
 import pytest
+
+#: Tests that take the longest, longest first (a path prefix each): they are moved to the front
+#: of the collection, so pytest-xdist hands them out first and the many short tests fill the gaps
+#: at the end. The fault scenarios need no entry: ``--dist loadgroup`` sends their group, the
+#: largest unit of work, first anyway.
+LONG_FIRST = (
+    "tests/conformance/test_conformance_command.py",  # the shipped suite, once per engine
+    "tests/cluster/test_worker_liveness.py",  # private servers frozen and restarted
+    "tests/compat/test_contexts.py",  # 2,000 random contexts through a JVM
+    "tests/cli/test_launch_signals.py",
+    "tests/cluster/test_master_liveness.py",
+    "tests/compat/test_mixed_cluster.py",
+    "tests/cluster/",
+    "tests/cli/",
+    "tests/compat/",
+)
 
 _NO_BYTECODE = "PYTHONDONTWRITEBYTECODE"
 _PREFIX = "PYTHONPYCACHEPREFIX"
@@ -29,6 +48,20 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[_PREFIX] = str(cache.mkdir("bytecode"))
     del os.environ[_NO_BYTECODE]
     _set.append(_PREFIX)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first (:data:`LONG_FIRST`), the rest in collection order. Every xdist worker
+    collects the same items and sorts them the same way, as xdist requires."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        for index, prefix in enumerate(LONG_FIRST):
+            if path.startswith(prefix):
+                return index
+        return len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a rank is kept
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
