@@ -5,6 +5,7 @@ Tables of other names are never looked at.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,8 @@ class ReflectedTable:
     unique: list[tuple[str, ...]]
     foreign_keys: list[ReflectedForeignKey]
     indexes: dict[str, tuple[str, ...]]
+    #: False when only the name was reflected (see :func:`reflect`'s ``details``).
+    detailed: bool = True
 
 
 @dataclass
@@ -88,19 +91,38 @@ def _upper(names: Any) -> tuple[str, ...]:
     return tuple(str(n).upper() for n in names)
 
 
-def reflect(connection: Connection, dialect: Dialect) -> Inventory:
-    """Reflect every ``BATCH_*`` table and sequence visible on ``connection``."""
+def reflect(
+    connection: Connection, dialect: Dialect, *, details: Collection[str] | None = None
+) -> Inventory:
+    """Reflect every ``BATCH_*`` table and sequence visible on ``connection``.
+
+    ``details`` names the tables to reflect in full (columns, keys, indexes; any case); the
+    others are listed by name only, with :attr:`ReflectedTable.detailed` false. By default every
+    table is reflected in full. Each kind of detail is one question for all the tables (SQLAlchemy's
+    ``get_multi_*``): on PostgreSQL one catalog query, not one per table.
+    """
     inspector = sa.inspect(connection)
     inventory = Inventory(dialect)
     if dialect.sequences:
         inventory.sequences = [
             s for s in inspector.get_sequence_names() if s.upper().startswith(_PREFIX)
         ]
-    for name in inspector.get_table_names():
-        if not name.upper().startswith(_PREFIX):
-            continue
+    names = [n for n in inspector.get_table_names() if n.upper().startswith(_PREFIX)]
+    wanted = None if details is None else {d.upper() for d in details}
+    full = [n for n in names if wanted is None or n.upper() in wanted]
+    for name in names:
+        if name not in full:
+            inventory.tables[name] = ReflectedTable(name, {}, (), [], [], {}, detailed=False)
+    if not full:
+        return inventory
+    all_columns = _by_table(inspector.get_multi_columns(filter_names=full))
+    all_pks = _by_table(inspector.get_multi_pk_constraint(filter_names=full))
+    all_uniques = _by_table(inspector.get_multi_unique_constraints(filter_names=full))
+    all_indexes = _by_table(inspector.get_multi_indexes(filter_names=full))
+    all_fks = _by_table(inspector.get_multi_foreign_keys(filter_names=full))
+    for name in full:
         columns = {}
-        for col in inspector.get_columns(name):
+        for col in all_columns.get(name, []):
             type_text = col["type"].compile(dialect=connection.dialect)
             default = col.get("default")
             columns[col["name"].upper()] = ReflectedColumn(
@@ -109,10 +131,10 @@ def reflect(connection: Connection, dialect: Dialect) -> Inventory:
                 bool(col["nullable"]),
                 None if default is None else str(default),
             )
-        pk = inspector.get_pk_constraint(name)
-        uniques = [_upper(u["column_names"]) for u in inspector.get_unique_constraints(name)]
+        pk = all_pks.get(name) or {}
+        uniques = [_upper(u["column_names"]) for u in all_uniques.get(name, [])]
         indexes = {}
-        for index in inspector.get_indexes(name):
+        for index in all_indexes.get(name, []):
             if index.get("name") is None:
                 continue
             cols = _upper(c for c in index["column_names"] if c is not None)
@@ -127,9 +149,14 @@ def reflect(connection: Connection, dialect: Dialect) -> Inventory:
                 _upper(fk["referred_columns"]),
                 (fk.get("options") or {}).get("ondelete"),
             )
-            for fk in inspector.get_foreign_keys(name)
+            for fk in all_fks.get(name, [])
         ]
         inventory.tables[name] = ReflectedTable(
             name, columns, _upper(pk.get("constrained_columns") or ()), uniques, fks, indexes
         )
     return inventory
+
+
+def _by_table(found: Mapping[tuple[str | None, str], Any]) -> dict[str, Any]:
+    """``get_multi_*`` answers keyed by (schema, table): by table alone (one schema here)."""
+    return {table: value for (_schema, table), value in found.items()}

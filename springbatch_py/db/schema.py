@@ -101,7 +101,8 @@ class SchemaInfo:
 def require_schema(db: Database) -> SchemaInfo:
     """The major and generator style of ``db``; refuse a database without a single major."""
     with db.connect() as connection:
-        inventory = reflect(connection, db.dialect)
+        # Names tell both: every repository and command line starts here.
+        inventory = reflect(connection, db.dialect, details=())
     major = detect_major(inventory)
     if major is None:
         raise MissingSchemaError(
@@ -124,7 +125,7 @@ def require_cluster_schema(db: Database) -> None:
     """Refuse a database without the cluster tables, naming what is missing; warn when their
     times are whole seconds (the cluster library's DDL on MySQL/MariaDB)."""
     with db.connect() as connection:
-        inventory = reflect(connection, db.dialect)
+        inventory = reflect(connection, db.dialect, details=[t.name for t in model.CLUSTER_TABLES])
     missing = [n for n in CLUSTER_TABLES if inventory.find_table_any_case(n) is None]
     if missing:
         raise MissingSchemaError(
