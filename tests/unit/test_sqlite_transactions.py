@@ -107,3 +107,58 @@ def test_a_plain_transaction_that_writes_first_begins_immediate(path: Path) -> N
 def test_reads_do_not_take_the_write_lock(path: Path, holder: sqlite3.Connection) -> None:
     with _open(path, 0.2) as db, transactions.reading(db) as c:
         assert c.execute(sa.text("SELECT count(*) FROM t")).scalar() == 0
+
+
+class _LockedAtFirst:
+    """A sqlite3 connection whose first ``refusals`` journal-mode switches answer "database is
+    locked" at once, as SQLite may while other processes hold the file."""
+
+    def __init__(self, connection: sqlite3.Connection, refusals: int) -> None:
+        self._connection = connection
+        self.refusals = refusals
+        self.attempts = 0
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql.startswith("PRAGMA journal_mode="):
+            self.attempts += 1
+            if self.attempts <= self.refusals:
+                raise sqlite3.OperationalError("database is locked")
+        return self._connection.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._connection, name)
+
+
+def _engine_over(path: Path, refusals: int) -> tuple[sa.Engine, list[_LockedAtFirst]]:
+    made: list[_LockedAtFirst] = []
+
+    def creator() -> _LockedAtFirst:
+        made.append(_LockedAtFirst(sqlite3.connect(path, isolation_level=None), refusals))
+        return made[-1]
+
+    return sa.create_engine("sqlite://", creator=creator, poolclass=sa.pool.NullPool), made
+
+
+def test_switching_to_wal_is_retried_while_the_file_is_locked(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    sqlite3.connect(path).close()
+    engine, made = _engine_over(path, refusals=3)
+    with Database.open(f"sqlite:///{path}") as db:
+        db.dialect.prepare_shared_use(engine)
+    assert made[0].attempts == 4
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_file_locked_past_the_busy_timeout_fails_the_switch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from springbatch_py.db.vendors import sqlite as vendor
+
+    monkeypatch.setattr(vendor, "BUSY_TIMEOUT_S", 0.3)
+    path = tmp_path / "fresh.db"
+    sqlite3.connect(path).close()
+    engine, made = _engine_over(path, refusals=10**6)
+    with Database.open(f"sqlite:///{path}") as db, pytest.raises(sqlite3.OperationalError):
+        db.dialect.prepare_shared_use(engine)
+    assert 3 <= made[0].attempts < 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,11 +94,25 @@ class SQLiteDialect(Dialect):
         sqlite_transactions.install(engine, float(connect_args.get("timeout", BUSY_TIMEOUT_S)))
 
     def prepare_shared_use(self, engine: Engine) -> None:
-        # Readers must not block the writer's commit. (A pragma outside any transaction: the
-        # raw connection is in autocommit mode.)
+        # Readers must not block the writer's commit: WAL, which the file keeps once set. (A
+        # pragma outside any transaction: the raw connection is in autocommit mode.) Switching
+        # needs the file to itself, and SQLite may answer "database is locked" at once rather
+        # than wait out the busy timeout: a node starting beside busy ones on a loaded machine
+        # failed so. The switch is retried, with growing pauses, until that timeout has passed.
         raw = engine.raw_connection()
         try:
-            raw.driver_connection.execute("PRAGMA journal_mode=WAL")  # type: ignore[union-attr]
+            connection = raw.driver_connection
+            deadline = time.monotonic() + BUSY_TIMEOUT_S
+            pause = 0.01
+            while True:
+                try:
+                    connection.execute("PRAGMA journal_mode=WAL")  # type: ignore[union-attr]
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                        raise
+                time.sleep(pause)
+                pause = min(2 * pause, 0.5)
         finally:
             raw.close()
 
