@@ -97,9 +97,9 @@ def reflect(
     """Reflect every ``BATCH_*`` table and sequence visible on ``connection``.
 
     ``details`` names the tables to reflect in full (columns, keys, indexes; any case); the
-    others are listed by name only, with :attr:`ReflectedTable.detailed` false. By default every
-    table is reflected in full. Each kind of detail is one question for all the tables (SQLAlchemy's
-    ``get_multi_*``): on PostgreSQL one catalog query, not one per table.
+    others are listed by name only, with :attr:`ReflectedTable.detailed` false. By default
+    every table is reflected in full. Each kind of detail is one question for all the tables
+    (SQLAlchemy's ``get_multi_*``): on PostgreSQL one catalog query, not one per table.
     """
     inspector = sa.inspect(connection)
     inventory = Inventory(dialect)

@@ -45,6 +45,23 @@ def test_create_without_cluster_tables(database: Database) -> None:
     assert len(missing) == len(model.CLUSTER_TABLES)
 
 
+def test_names_only_reflection_lists_every_table_and_details_the_asked_ones(
+    database: Database,
+) -> None:
+    create_schema(database, major=5)
+    with database.connect() as connection:
+        full = reflect(connection, database.dialect)
+        names = reflect(connection, database.dialect, details=())
+        some = reflect(connection, database.dialect, details=["batch_partitions"])
+    assert list(names.tables) == list(full.tables) and names.sequences == full.sequences
+    assert not any(t.detailed or t.columns for t in names.tables.values())
+    assert detect_major(names) == detect_major(full) == 5
+    partitions = some.find_table_any_case("BATCH_PARTITIONS")
+    assert partitions is not None and partitions.detailed
+    assert partitions == full.find_table_any_case("BATCH_PARTITIONS")
+    assert [n for n, t in some.tables.items() if t.detailed] == [partitions.name]
+
+
 def test_create_is_idempotent(database: Database) -> None:
     first = create_schema(database, major=5)
     second = create_schema(database)
