@@ -10,13 +10,22 @@ compiled once, not once per process.
 
 Under pytest-xdist the longest tests start first (:func:`pytest_collection_modifyitems`): a
 minute-long test handed out last would otherwise run alone while the other workers idle.
+
+The ``cluster`` fixture (node processes and in-process nodes on one scratch database) serves the
+cluster tests and the observability tests alike.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.cluster.test_cluster import Cluster
 
 #: Tests that take the longest, longest first (a path prefix each): they are moved to the front
 #: of the collection, so pytest-xdist hands them out first and the many short tests fill the gaps
@@ -62,6 +71,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return len(LONG_FIRST)
 
     items.sort(key=rank)  # stable: the order within a rank is kept
+
+
+@pytest.fixture
+def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
+    """Node processes and in-process nodes on one scratch database of the engine under test,
+    closed afterwards."""
+    # Imported here: most tests never start a node.
+    from tests.cluster.test_cluster import Cluster
+
+    created = Cluster(database_url, tmp_path)
+    try:
+        yield created
+    finally:
+        created.close()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -192,15 +191,6 @@ def test_a_node_process_counts_its_work_and_answers_spring_boot_paths(url: str) 
                 node.kill()
             if node.stdout is not None:
                 node.stdout.close()
-
-
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    created = Cluster(database_url, tmp_path)
-    try:
-        yield created
-    finally:
-        created.close()
 
 
 def test_two_nodes_in_one_process_count_apart(cluster: Cluster) -> None:

@@ -12,12 +12,10 @@ import sys
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from springbatch_py.cluster.store import SqlClusterStore
@@ -68,15 +66,6 @@ def value(samples: list[Any], name: str, **labels: str) -> float:
     found = [s.value for s in samples if s.name == name and s.labels == labels]
     assert len(found) == 1, (name, labels, samples)
     return float(found[0])
-
-
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    created = Cluster(database_url, tmp_path)
-    try:
-        yield created
-    finally:
-        created.close()
 
 
 def test_endpoints_show_a_two_node_cluster_and_its_jobs(cluster: Cluster) -> None:
